@@ -1,0 +1,170 @@
+"""Creating cases and looking them up for the citizen who opened them."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import List, Optional, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from actions.db.folio import format_folio, normalize_folio, sequence_of
+from actions.db.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Case,
+    HandoffRequest,
+    StatusChange,
+    utc_now,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """A file the citizen sent, as the channel stored it."""
+
+    url: str
+    content_type: Optional[str] = None
+    path: Optional[str] = None
+    size: Optional[int] = None
+
+
+@dataclass
+class NewCase:
+    """What a confirmed request carries into the case store."""
+
+    request_type: str
+    department: str
+    sender: str
+    sla_hours: int
+    category: Optional[str] = None
+    subject: Optional[str] = None
+    description: Optional[str] = None
+    address: Optional[str] = None
+    reference: Optional[str] = None
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    anonymous: bool = False
+    contact: Optional[str] = None
+    channel: Optional[str] = None
+    priority: str = "normal"
+    needs_escalation: bool = False
+    status: str = "recibido"
+    status_note: Optional[str] = None
+    media: Sequence[MediaItem] = field(default_factory=tuple)
+
+
+def create_case(session: Session, request: NewCase) -> Case:
+    """Insert a case with its first status and attachments, and give it a folio.
+
+    The folio's sequence is the row id, so it is unique and never reused even
+    when many cases are created at once; the caller's transaction commits it.
+    """
+    now = utc_now()
+    case = Case(
+        request_type=request.request_type,
+        category=request.category,
+        subject=request.subject,
+        department=request.department,
+        status=request.status,
+        priority=request.priority,
+        needs_escalation=request.needs_escalation,
+        description=request.description,
+        address=request.address,
+        reference=request.reference,
+        latitude=request.latitude,
+        longitude=request.longitude,
+        anonymous=request.anonymous,
+        contact=request.contact,
+        sender=request.sender,
+        channel=request.channel,
+        created_at=now,
+        updated_at=now,
+        due_at=now + timedelta(hours=request.sla_hours),
+    )
+    case.history.append(
+        StatusChange(status=request.status, note=request.status_note, changed_at=now)
+    )
+    for item in request.media:
+        case.attachments.append(
+            Attachment(
+                url=item.url,
+                content_type=item.content_type,
+                path=item.path,
+                size=item.size,
+            )
+        )
+    session.add(case)
+    session.flush()
+
+    case.folio = format_folio(now.year, case.id)
+    session.flush()
+    logger.info(
+        "Created case %s (%s, %s) for %s",
+        case.folio,
+        case.request_type,
+        case.category or case.subject or "-",
+        case.department,
+    )
+    return case
+
+
+def find_case_for_sender(session: Session, folio_text: str, sender: str) -> Optional[Case]:
+    """Return the case with this folio if the sender opened it, else None.
+
+    A mistyped folio, an unknown one and someone else's all return None, so a
+    caller cannot tell them apart and a case's details reach only its owner.
+    """
+    folio = normalize_folio(folio_text)
+    if folio is None:
+        return None
+    statement = (
+        select(Case)
+        .where(Case.id == sequence_of(folio), Case.folio == folio)
+        .options(selectinload(Case.history))
+    )
+    case = session.execute(statement).scalar_one_or_none()
+    if case is None or case.sender != sender:
+        return None
+    return case
+
+
+def list_open_cases(session: Session, sender: str, limit: int = 5) -> List[Case]:
+    """Return the sender's open cases, newest first."""
+    statement = (
+        select(Case)
+        .where(Case.sender == sender, Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.id.desc())
+        .limit(limit)
+    )
+    return list(session.execute(statement).scalars())
+
+
+def change_status(
+    session: Session, case: Case, status: str, note: Optional[str], changed_by: str
+) -> None:
+    """Set a case's status and append the change to its history."""
+    now = utc_now()
+    case.status = status
+    case.updated_at = now
+    case.history.append(
+        StatusChange(status=status, note=note, changed_by=changed_by, changed_at=now)
+    )
+
+
+def record_handoff(
+    session: Session, sender: str, reason: Optional[str], last_message: Optional[str]
+) -> HandoffRequest:
+    """Record that a citizen asked for a person, for staff to pick up."""
+    handoff = HandoffRequest(sender=sender, reason=reason, last_message=last_message)
+    session.add(handoff)
+    session.flush()
+    logger.info("Recorded handoff request %s (%s)", handoff.id, reason or "-")
+    return handoff
+
+
+def last_update(case: Case) -> datetime:
+    """Return when the case last changed."""
+    return case.updated_at

@@ -1,0 +1,1 @@
+"""The case store: SQLAlchemy models, sessions, folios and migrations."""

@@ -1,0 +1,1 @@
+"""Validation and questions of the request forms declared in domain.yml."""

@@ -1,0 +1,394 @@
+"""What every request form shares: reading answers, retries and evidence.
+
+Each form's validation action reads the citizen's reply to the question the
+form asked. A reply is taken as the answer unless it is clearly an
+interruption (help, cancel, a person, an emergency...), in which case nothing
+is extracted, the form is rejected and a rule answers the interruption before
+the form resumes. After three invalid answers the form asks whether to talk
+to a person, cancel or try again, so it never loops.
+
+Validators here only read and set slots: Rasa may run a validation action
+twice for one message, so nothing in this module writes to the case store.
+"""
+
+import logging
+import re
+from abc import abstractmethod
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.catalog import get_catalog
+from actions.location import (
+    LOCATION_PREFIX,
+    check_address,
+    decode_shared_location,
+    encode_shared_location,
+    mentions_outside_place,
+)
+from actions.text import normalize, parse_option
+
+logger = logging.getLogger(__name__)
+
+MAX_INVALID_ATTEMPTS = 3
+BARE_NUMBER = re.compile(r"^\W*\d+\W*$")
+INTERRUPTION_CONFIDENCE = 0.6
+
+# Intents answered by a rule while the form waits, after which it resumes.
+# An emergency is not among them: the form shows 911 at once and still keeps
+# what the citizen wrote as the answer, so nothing they typed is lost.
+INTERRUPTION_INTENTS = frozenset(
+    {
+        "help",
+        "cancel",
+        "bot_challenge",
+        "out_of_scope",
+        "check_case_status",
+        "human_handoff",
+        "report_violence",
+    }
+)
+
+YES_WORDS = frozenset(
+    {"si", "sip", "sii", "simon", "claro", "ok", "okay", "va", "dale", "sale", "yes"}
+)
+NO_WORDS = frozenset({"no", "nop", "nel", "nope", "para nada", "no gracias"})
+NO_REFERENCE_WORDS = frozenset(
+    {"no", "no hay", "ninguna", "ninguno", "nada", "no se", "sin referencia", "nop"}
+)
+
+CONFIRM_SEND, CONFIRM_CORRECT, CONFIRM_CANCEL = "send", "correct", "cancel"
+WAY_OUT_HUMAN, WAY_OUT_CANCEL = "human", "cancel"
+
+
+def message_metadata(tracker: Tracker) -> Dict[Text, Any]:
+    """Return the channel metadata of the latest user message."""
+    return tracker.latest_message.get("metadata") or {}
+
+
+def latest_intent(tracker: Tracker) -> Tuple[Optional[Text], float]:
+    """Return the latest message's intent and its confidence."""
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def received_media(tracker: Tracker) -> List[Dict[Text, Any]]:
+    """Return the accepted media items of the latest message."""
+    media = message_metadata(tracker).get("media") or []
+    return [item for item in media if item.get("url") and not item.get("rejected")]
+
+
+def merge_attachments(
+    current: Optional[Sequence[Dict[Text, Any]]], new: Sequence[Dict[Text, Any]]
+) -> List[Dict[Text, Any]]:
+    """Add new media items to a list of attachments, once per URL."""
+    merged = list(current or [])
+    known = {item.get("url") for item in merged}
+    for item in new:
+        if item["url"] not in known:
+            merged.append(
+                {
+                    "url": item["url"],
+                    "content_type": item.get("content_type"),
+                    "path": item.get("path"),
+                    "size": item.get("size"),
+                }
+            )
+            known.add(item["url"])
+    return merged
+
+
+def yes_or_no(text: Optional[Text], tracker: Tracker) -> Optional[bool]:
+    """Read a yes/no answer given as 1/2, sí/no or an affirm/deny intent."""
+    option = parse_option(text, 2)
+    if option is not None:
+        return option == 1
+    normalized = normalize(text)
+    if normalized in YES_WORDS:
+        return True
+    if normalized in NO_WORDS:
+        return False
+    intent, confidence = latest_intent(tracker)
+    if confidence >= INTERRUPTION_CONFIDENCE and intent in ("affirm", "deny"):
+        return intent == "affirm"
+    return None
+
+
+class RequestFormValidation(FormValidationAction):
+    """Validation shared by the forms that build a citizen's request."""
+
+    # Intents that start this form; a detailed first message is kept as the
+    # description so the citizen is not asked the same thing twice.
+    trigger_intents: Tuple[Text, ...] = ()
+    # Slots emptied when the citizen chooses to correct the summary.
+    correctable_slots: Tuple[Text, ...] = ()
+    interruption_intents: frozenset = INTERRUPTION_INTENTS
+
+    @abstractmethod
+    def form_slots(self, tracker: Tracker) -> List[Text]:
+        """Return the slots this form still needs, in the order it asks."""
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        # A citizen who chose a person or to cancel has answered the last
+        # question: the form ends with that answer, which stays validated.
+        if tracker.get_slot("way_out") in (WAY_OUT_HUMAN, WAY_OUT_CANCEL):
+            return ["way_out"]
+        if tracker.get_slot("confirmation") == CONFIRM_CANCEL:
+            return ["confirmation"]
+        slots = self.form_slots(tracker)
+        if (tracker.get_slot("invalid_attempts") or 0) >= MAX_INVALID_ATTEMPTS:
+            slots = ["way_out"] + slots
+        return slots
+
+    async def next_requested_slot(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Optional[EventType]:
+        """Set the next slot to ask for, or None to end the form.
+
+        rasa-sdk leaves this to Rasa when the required slots equal the
+        domain's list; deciding here keeps one rule for every form.
+        """
+        required = await self.required_slots(
+            self.domain_slots(domain), dispatcher, tracker, domain
+        )
+        missing = (slot for slot in required if tracker.slots.get(slot) is None)
+        return SlotSet("requested_slot", next(missing, None))
+
+    # Extraction ------------------------------------------------------------
+
+    def is_interruption(self, tracker: Tracker, requested_slot: Text) -> bool:
+        """Tell whether the latest message interrupts the form's question."""
+        text = tracker.latest_message.get("text") or ""
+        if parse_option(text, 10) is not None or BARE_NUMBER.match(text):
+            return False
+        intent, confidence = latest_intent(tracker)
+        if requested_slot == "way_out" and intent in ("human_handoff", "cancel"):
+            return False
+        return intent in self.interruption_intents and (
+            confidence >= INTERRUPTION_CONFIDENCE
+        )
+
+    async def get_extraction_events(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[EventType]:
+        """Read the answer to the requested slot, and what the first message says."""
+        requested = tracker.get_slot("requested_slot")
+        text = (tracker.latest_message.get("text") or "").strip()
+        location = message_metadata(tracker).get("location")
+        extracted: Dict[Text, Any] = {}
+
+        intent, confidence = latest_intent(tracker)
+        if intent == "emergency" and confidence >= INTERRUPTION_CONFIDENCE:
+            dispatcher.utter_message(response="utter_emergency")
+
+        if requested is None:
+            extracted.update(self.extract_from_first_message(tracker))
+        elif not self.is_interruption(tracker, requested):
+            if location and requested == "address":
+                extracted["address"] = encode_shared_location(location)
+            elif requested == "way_out":
+                extracted["way_out"] = self.read_way_out(text, tracker)
+            elif text:
+                extracted[requested] = text
+        return [SlotSet(slot, value) for slot, value in extracted.items()]
+
+    def extract_from_first_message(self, tracker: Tracker) -> Dict[Text, Any]:
+        """Prefill slots from the message that started the form."""
+        intent, _ = latest_intent(tracker)
+        if intent not in self.trigger_intents:
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        form_slots = self.form_slots(tracker)
+        extracted: Dict[Text, Any] = {}
+        if "description" in form_slots and len(normalize(text).split()) >= 5:
+            extracted["description"] = text.strip()
+        pending_location = tracker.get_slot("pending_location")
+        if "address" in form_slots and pending_location:
+            extracted["address"] = pending_location
+        return extracted
+
+    def read_way_out(self, text: Text, tracker: Tracker) -> Optional[Text]:
+        intent, _ = latest_intent(tracker)
+        option = parse_option(text, 3)
+        if option == 1 or intent == "human_handoff":
+            return WAY_OUT_HUMAN
+        if option == 2 or intent == "cancel":
+            return WAY_OUT_CANCEL
+        if option == 3:
+            return "retry"
+        return text or None
+
+    # Validation --------------------------------------------------------------
+
+    async def get_validation_events(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[EventType]:
+        """Validate the answers, then keep any photo or video as evidence."""
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+
+        media = received_media(tracker)
+        if media and self.accepts_attachments:
+            current = tracker.get_slot("attachments") or []
+            merged = merge_attachments(current, media)
+            if len(merged) > len(current):
+                dispatcher.utter_message(response="utter_attachment_saved")
+                events.append(SlotSet("attachments", merged))
+        return events
+
+    accepts_attachments = True
+
+    def invalid(
+        self,
+        slot: Text,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        response: Text,
+        **kwargs: Any,
+    ) -> Dict[Text, Any]:
+        """Reject an answer with a reply, counting toward the way out."""
+        attempts = int(tracker.get_slot("invalid_attempts") or 0) + 1
+        if attempts < MAX_INVALID_ATTEMPTS:
+            dispatcher.utter_message(response=response, **kwargs)
+        logger.debug("Invalid answer for %s (attempt %d)", slot, attempts)
+        return {slot: None, "invalid_attempts": attempts}
+
+    @staticmethod
+    def valid(values: Dict[Text, Any]) -> Dict[Text, Any]:
+        """Accept an answer and reset the count of invalid answers."""
+        return {**values, "invalid_attempts": 0}
+
+    def validate_way_out(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        if slot_value in (WAY_OUT_HUMAN, WAY_OUT_CANCEL):
+            return {"way_out": slot_value}
+        if slot_value == "retry":
+            dispatcher.utter_message(response="utter_form_continues")
+            return {"way_out": None, "invalid_attempts": 0}
+        dispatcher.utter_message(response="utter_invalid_option")
+        return {"way_out": None}
+
+    def validate_description(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        text = str(slot_value or "").strip()
+        words = normalize(text).split()
+        if len(words) < 2 or parse_option(text, 10) is not None:
+            return self.invalid(
+                "description", dispatcher, tracker, "utter_invalid_description"
+            )
+        return self.valid({"description": text})
+
+    def validate_address(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        places = get_catalog().places
+        text = str(slot_value or "")
+
+        if text.startswith(LOCATION_PREFIX):
+            shared = decode_shared_location(text)
+            if not places.contains(shared.latitude, shared.longitude):
+                return self.invalid(
+                    "address", dispatcher, tracker, "utter_address_outside"
+                )
+            dispatcher.utter_message(response="utter_location_saved")
+            return self.valid(
+                {
+                    "address": shared.describe(),
+                    "latitude": shared.latitude,
+                    "longitude": shared.longitude,
+                    "pending_location": None,
+                }
+            )
+
+        if mentions_outside_place(text, places):
+            return self.invalid("address", dispatcher, tracker, "utter_address_outside")
+        missing = check_address(text, places)
+        if missing:
+            return self.invalid(
+                "address", dispatcher, tracker, "utter_invalid_address", missing=missing
+            )
+        return self.valid({"address": text.strip()})
+
+    def validate_reference(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        text = str(slot_value or "").strip()
+        if normalize(text) in NO_REFERENCE_WORDS:
+            return self.valid({"reference": "Sin referencia"})
+        return self.valid({"reference": text})
+
+    def validate_confirmation(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        option = parse_option(str(slot_value or ""), 3)
+        normalized = normalize(str(slot_value or ""))
+        if option is None and normalized in ("enviar", "confirmar", "correcto"):
+            option = 1
+        if option is None and normalized in ("corregir", "cambiar", "editar"):
+            option = 2
+        if option is None:
+            answer = yes_or_no(slot_value, tracker)
+            option = {True: 1, False: None}.get(answer)
+
+        if option == 1:
+            return self.valid({"confirmation": CONFIRM_SEND})
+        if option == 2:
+            dispatcher.utter_message(response="utter_correct_request")
+            cleared = {slot: None for slot in self.correctable_slots}
+            return self.valid({**cleared, "confirmation": None})
+        if option == 3:
+            return self.valid({"confirmation": CONFIRM_CANCEL})
+        return self.invalid(
+            "confirmation", dispatcher, tracker, "utter_invalid_confirmation"
+        )
+
+    def validate_yes_no(
+        self, slot: Text, slot_value: Any, dispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """Validate a slot whose answer is 1 (sí) or 2 (no)."""
+        if isinstance(slot_value, bool):
+            return self.valid({slot: slot_value})
+        answer = yes_or_no(slot_value, tracker)
+        if answer is None:
+            return self.invalid(slot, dispatcher, tracker, "utter_invalid_yes_no")
+        return self.valid({slot: answer})

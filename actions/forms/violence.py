@@ -1,0 +1,89 @@
+"""The short form for violence: safety first, then only what staff need.
+
+It never asks for names or details that would put the person at risk if
+someone else reads the phone, and every question can be skipped.
+"""
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.forms.base import INTERRUPTION_INTENTS, RequestFormValidation
+from actions.location import LOCATION_PREFIX
+from actions.text import normalize
+
+SKIP_WORDS = frozenset(
+    {"no", "no se", "prefiero no decir", "prefiero no", "no quiero", "nop", "paso"}
+)
+NOT_GIVEN = "No lo indicó"
+
+
+class ValidateViolenceForm(RequestFormValidation):
+    """Validates `violence_form`."""
+
+    trigger_intents = ("report_violence",)
+    correctable_slots = ("description", "address", "safe_contact")
+    # What a person tells about violence is their answer here, not an
+    # interruption.
+    interruption_intents = INTERRUPTION_INTENTS - {"report_violence"}
+
+    def name(self) -> Text:
+        return "validate_violence_form"
+
+    def form_slots(self, tracker: Tracker) -> List[Text]:
+        return ["in_danger", "description", "address", "safe_contact", "confirmation"]
+
+    def validate_in_danger(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        result = self.validate_yes_no("in_danger", slot_value, dispatcher, tracker)
+        if result.get("in_danger") is True:
+            dispatcher.utter_message(response="utter_in_danger_now")
+        return result
+
+    def validate_description(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        text = str(slot_value or "").strip()
+        if normalize(text) in SKIP_WORDS:
+            return self.valid({"description": NOT_GIVEN})
+        return super().validate_description(slot_value, dispatcher, tracker, domain)
+
+    def validate_address(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        text = str(slot_value or "").strip()
+        if text.startswith(LOCATION_PREFIX):
+            return super().validate_address(slot_value, dispatcher, tracker, domain)
+        if normalize(text) in SKIP_WORDS:
+            return self.valid({"address": NOT_GIVEN})
+        # Any place the person can give is enough here: no street required.
+        return self.valid({"address": text})
+
+    def validate_safe_contact(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        text = str(slot_value or "").strip()
+        if len(normalize(text)) < 2:
+            return self.invalid(
+                "safe_contact", dispatcher, tracker, "utter_invalid_safe_contact"
+            )
+        return self.valid({"safe_contact": text})

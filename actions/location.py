@@ -1,0 +1,92 @@
+"""Reading where a problem is: written addresses and shared locations."""
+
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+from actions.catalog import Places
+from actions.text import contains_keyword, normalize
+
+# A shared location travels through the `address` slot as this prefix plus
+# JSON until the validator turns it into an address and coordinates.
+LOCATION_PREFIX = "geo:"
+
+MISSING_STREET = "la calle o avenida"
+MISSING_AREA = "la colonia, SM o región"
+
+
+@dataclass(frozen=True)
+class SharedLocation:
+    """A point the citizen shared from WhatsApp."""
+
+    latitude: float
+    longitude: float
+    address: Optional[str] = None
+    label: Optional[str] = None
+
+    def describe(self) -> str:
+        """Return the text staff read as the address of a shared point."""
+        named = ", ".join(part for part in (self.label, self.address) if part)
+        coordinates = f"{self.latitude:.5f}, {self.longitude:.5f}"
+        return f"{named} ({coordinates})" if named else f"Ubicación {coordinates}"
+
+
+def encode_shared_location(location: Dict[str, Any]) -> str:
+    """Pack a channel's location metadata into an `address` slot value."""
+    payload = {
+        "latitude": float(location["latitude"]),
+        "longitude": float(location["longitude"]),
+        "address": location.get("address"),
+        "label": location.get("label"),
+    }
+    return LOCATION_PREFIX + json.dumps(payload, ensure_ascii=False)
+
+
+def decode_shared_location(value: str) -> SharedLocation:
+    """Unpack an `address` slot value made by `encode_shared_location`."""
+    payload = json.loads(value[len(LOCATION_PREFIX) :])
+    return SharedLocation(**payload)
+
+
+def mentions_outside_place(text: str, places: Places) -> bool:
+    """Tell whether the text names a town outside the municipality.
+
+    "Av. Tulum" is a Cancún avenue, so a place name preceded by a street word
+    ("avenida Tulum") does not count as the town.
+    """
+    normalized = normalize(text)
+    for place in places.outside_places:
+        if not contains_keyword(normalized, place):
+            continue
+        place_words = normalize(place)
+        preceded_by_street = any(
+            contains_keyword(normalized, f"{street} {place_words}")
+            for street in places.street_words
+        )
+        if not preceded_by_street:
+            return True
+    return False
+
+
+def check_address(text: str, places: Places) -> Optional[str]:
+    """Return what a written address lacks (street or area), or None.
+
+    A street is a street word (calle, av, mza…) or a known avenue; an area is
+    an area word (SM, región, colonia…) or a known neighborhood.
+    """
+    normalized = normalize(text)
+    has_street = any(
+        contains_keyword(normalized, word)
+        for word in (*places.street_words, *places.avenues)
+    )
+    has_area = any(
+        contains_keyword(normalized, word)
+        for word in (*places.area_words, *places.neighborhoods)
+    )
+    if not has_street and not has_area:
+        return f"{MISSING_STREET} y {MISSING_AREA}"
+    if not has_street:
+        return MISSING_STREET
+    if not has_area:
+        return MISSING_AREA
+    return None

@@ -1,0 +1,1 @@
+"""Custom NLU components of the project's pipeline (see config.yml)."""

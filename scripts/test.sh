@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run every test: data validation, a model trained on the current data, the
+# pytest suite (actions on SQLite, and on PostgreSQL when TEST_DATABASE_URL
+# is set; whole conversations through running servers) and the test stories.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+.venv/bin/rasa data validate
+.venv/bin/rasa train --fixed-model-name chatcun --out models
+.venv/bin/python -m pytest tests "$@"
+.venv/bin/rasa test core --model models --stories tests/stories \
+  --fail-on-prediction-errors --out var/results/core

@@ -1,0 +1,341 @@
+"""Form validation: how each answer a citizen types is read or rejected."""
+
+import pytest
+
+from actions.forms.reports import ValidateComplaintForm, ValidateReportForm
+from actions.forms.services import (
+    ValidateAdviceForm,
+    ValidateInformationForm,
+    ValidateProcedureForm,
+)
+from actions.forms.status import ValidateStatusForm
+from actions.forms.violence import ValidateViolenceForm
+from actions.db.folio import format_folio
+from tests.support import make_tracker, run_action, said_text
+
+REPORT = ValidateReportForm()
+
+
+def asked(slot: str, text: str, intent: str = "nlu_fallback", **kwargs):
+    """Tracker for an answer to the report form's question about `slot`."""
+    slots = {"requested_slot": slot, **kwargs.pop("slots", {})}
+    return make_tracker(
+        text=text,
+        intent=intent,
+        slots=slots,
+        active_loop=kwargs.pop("form", "report_form"),
+        **kwargs,
+    )
+
+
+async def test_first_message_fills_category_and_description():
+    tracker = make_tracker(
+        text="hay un hoyote enorme en la av kabah frente al oxxo",
+        intent="report_issue",
+        entities=[{"entity": "category", "value": "bache"}],
+        active_loop="report_form",
+    )
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots["category"] == "bache"
+    assert slots["description"].startswith("hay un hoyote")
+    assert slots["requested_slot"] == "address"
+
+
+async def test_short_first_message_asks_category():
+    tracker = make_tracker(text="1", intent="report_issue", active_loop="report_form")
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots.get("category") is None
+    assert slots["requested_slot"] == "category"
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [("2", "bache"), ("la 3", "basura"), ("2️⃣", "bache"), ("no hay agua", "agua")],
+)
+async def test_category_answer(answer, expected):
+    slots, _ = await run_action(REPORT, asked("category", answer))
+    assert slots["category"] == expected
+
+
+async def test_three_invalid_answers_offer_way_out():
+    attempts = 0
+    for _ in range(3):
+        tracker = asked("category", "99", slots={"invalid_attempts": attempts})
+        slots, said = await run_action(REPORT, tracker)
+        attempts = slots["invalid_attempts"]
+    assert attempts == 3
+    assert slots["requested_slot"] == "way_out"
+
+
+@pytest.mark.parametrize(
+    "answer, slot, value",
+    [("1", "way_out", "human"), ("2", "way_out", "cancel"), ("cancelar", "way_out", "cancel")],
+)
+async def test_way_out_choices_end_form(answer, slot, value):
+    intent = "cancel" if answer == "cancelar" else "nlu_fallback"
+    tracker = asked("way_out", answer, intent=intent, slots={"invalid_attempts": 3})
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots[slot] == value
+    assert slots["requested_slot"] is None
+
+
+async def test_way_out_retry_resets_attempts():
+    tracker = asked("way_out", "3", slots={"invalid_attempts": 3})
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots["invalid_attempts"] == 0
+    assert slots["requested_slot"] == "category"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Av. Kabah, SM 64",
+        "calle 20 de noviembre region 94",
+        "zona hotelera km 9.5",
+        "av tulum sm 22 mza 3",
+        "Retorno 5, Villas Otoch",
+    ],
+)
+async def test_address_accepted(address):
+    slots, _ = await run_action(REPORT, asked("address", address, slots={"category": "bache"}))
+    assert slots["address"] == address
+
+
+@pytest.mark.parametrize(
+    "address, missing",
+    [("por mi casa", "calle"), ("en la SM 64", "calle"), ("sobre la av. Kabah", "colonia")],
+)
+async def test_incomplete_address_says_what_is_missing(address, missing):
+    slots, said = await run_action(REPORT, asked("address", address))
+    assert slots["address"] is None
+    assert said == ["utter_invalid_address"]
+    assert slots["invalid_attempts"] == 1
+
+
+async def test_address_outside_municipality():
+    slots, said = await run_action(
+        REPORT, asked("address", "Calle 10 Norte, centro de Playa del Carmen")
+    )
+    assert slots["address"] is None
+    assert said == ["utter_address_outside"]
+
+
+async def test_shared_location_inside_fills_coordinates():
+    location = {"latitude": 21.1619, "longitude": -86.8515, "address": "Av. Tulum 5"}
+    tracker = asked("address", "", metadata={"location": location})
+    slots, said = await run_action(REPORT, tracker)
+    assert slots["latitude"] == pytest.approx(21.1619)
+    assert slots["longitude"] == pytest.approx(-86.8515)
+    assert "Av. Tulum 5" in slots["address"]
+    assert said == ["utter_location_saved"]
+
+
+async def test_shared_location_outside_asks_again():
+    location = {"latitude": 20.6296, "longitude": -87.0739}  # Playa del Carmen
+    slots, said = await run_action(REPORT, asked("address", "", metadata={"location": location}))
+    assert slots["address"] is None
+    assert said == ["utter_address_outside"]
+
+
+async def test_media_in_form_is_kept_as_evidence():
+    media = [{"url": "https://api.test/Media/ME1", "content_type": "image/jpeg"}]
+    tracker = asked("description", "", metadata={"media": media})
+    slots, said = await run_action(REPORT, tracker)
+    assert slots["attachments"][0]["url"] == "https://api.test/Media/ME1"
+    assert "utter_attachment_saved" in said
+    assert slots["requested_slot"] == "category"
+
+
+async def test_same_media_is_not_attached_twice():
+    media = [{"url": "https://api.test/Media/ME1", "content_type": "image/jpeg"}]
+    tracker = asked(
+        "description", "", metadata={"media": media}, slots={"attachments": media}
+    )
+    slots, said = await run_action(REPORT, tracker)
+    assert "attachments" not in slots
+    assert "utter_attachment_saved" not in said
+
+
+@pytest.mark.parametrize("intent", ["help", "cancel", "human_handoff", "out_of_scope"])
+async def test_interruption_is_not_taken_as_answer(intent):
+    tracker = asked("description", "ayuda porfa", intent=intent)
+    slots, said = await run_action(REPORT, tracker)
+    assert "description" not in slots
+    assert said == []
+
+
+async def test_emergency_warns_and_keeps_answer():
+    tracker = asked(
+        "description", "ya se cayo un motociclista en el bache", intent="emergency"
+    )
+    slots, said = await run_action(REPORT, tracker)
+    assert said[0] == "utter_emergency"
+    assert slots["description"] == "ya se cayo un motociclista en el bache"
+
+
+async def test_number_is_an_answer_even_with_menu_intent():
+    tracker = asked("category", "6", intent="check_case_status", confidence=1.0)
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots["category"] == "semaforo"
+
+
+@pytest.mark.parametrize(
+    "answer, value", [("1", "send"), ("si", "send"), ("3", "cancel")]
+)
+async def test_confirmation(answer, value):
+    full = {
+        "category": "bache",
+        "description": "bache grande",
+        "address": "Av. Kabah, SM 64",
+        "reference": "frente al Oxxo",
+    }
+    slots, _ = await run_action(REPORT, asked("confirmation", answer, slots=full))
+    assert slots["confirmation"] == value
+    assert slots["requested_slot"] is None
+
+
+async def test_confirmation_correct_asks_again():
+    full = {
+        "category": "bache",
+        "description": "bache grande",
+        "address": "Av. Kabah, SM 64",
+        "reference": "frente al Oxxo",
+    }
+    slots, said = await run_action(REPORT, asked("confirmation", "2", slots=full))
+    assert slots["description"] is None
+    assert slots["address"] is None
+    assert slots["requested_slot"] == "description"
+    assert said == ["utter_correct_request"]
+
+
+async def test_complaint_asks_anonymous_before_confirmation():
+    full = {
+        "category": "ruido",
+        "description": "fiesta con bocinas toda la noche",
+        "address": "calle Jaguar, SM 21",
+    }
+    tracker = asked("reference", "no", slots=full, form="complaint_form")
+    slots, _ = await run_action(ValidateComplaintForm(), tracker)
+    assert slots["reference"] == "Sin referencia"
+    assert slots["requested_slot"] == "anonymous"
+
+    tracker = asked(
+        "anonymous", "1", slots={**full, "reference": "no"}, form="complaint_form"
+    )
+    slots, _ = await run_action(ValidateComplaintForm(), tracker)
+    assert slots["anonymous"] is True
+
+
+async def test_procedure_from_first_message_explains_it():
+    tracker = make_tracker(
+        text="quiero sacar mi licencia de funcionamiento",
+        intent="request_procedure",
+        active_loop="procedure_form",
+    )
+    slots, said = await run_action(ValidateProcedureForm(), tracker)
+    assert slots["procedure"] == "licencia_funcionamiento"
+    assert "Requisitos" in said_text(said)
+    assert "Costo" in said_text(said)
+    assert slots["requested_slot"] == "wants_contact"
+
+
+async def test_procedure_without_contact_ends_form():
+    tracker = asked(
+        "wants_contact",
+        "2",
+        slots={"procedure": "predial"},
+        form="procedure_form",
+    )
+    slots, _ = await run_action(ValidateProcedureForm(), tracker)
+    assert slots["wants_contact"] is False
+    assert slots["requested_slot"] is None
+
+
+async def test_advice_topic_from_first_message():
+    tracker = make_tracker(
+        text="necesito un abogado para mi divorcio",
+        intent="request_advice",
+        active_loop="advice_form",
+    )
+    slots, _ = await run_action(ValidateAdviceForm(), tracker)
+    assert slots["advice_topic"] == "juridica"
+    assert slots["description"] == "necesito un abogado para mi divorcio"
+    assert slots["requested_slot"] == "confirmation"
+
+
+async def test_information_answered_from_catalog():
+    tracker = make_tracker(
+        text="a q hora abren el palacio municipal",
+        intent="ask_information",
+        active_loop="information_form",
+    )
+    slots, said = await run_action(ValidateInformationForm(), tracker)
+    assert slots["question"]
+    assert slots["requested_slot"] is None
+    assert said and said[0] != "utter_invalid_question"
+
+
+async def test_information_unknown_offers_folio():
+    tracker = make_tracker(
+        text="cuando van a pavimentar el callejon atras de mi casa en la 227",
+        intent="ask_information",
+        active_loop="information_form",
+    )
+    slots, said = await run_action(ValidateInformationForm(), tracker)
+    assert slots["requested_slot"] == "wants_contact"
+    assert "No tengo esa respuesta" in said_text(said)
+
+
+async def test_violence_story_is_an_answer_not_an_interruption():
+    tracker = make_tracker(
+        text="mi pareja me pega",
+        intent="report_violence",
+        slots={"requested_slot": "description", "in_danger": False},
+        active_loop="violence_form",
+    )
+    slots, _ = await run_action(ValidateViolenceForm(), tracker)
+    assert slots["description"] == "mi pareja me pega"
+
+
+async def test_violence_in_danger_gets_911():
+    tracker = make_tracker(
+        text="1",
+        intent="report_issue",
+        slots={"requested_slot": "in_danger"},
+        active_loop="violence_form",
+    )
+    slots, said = await run_action(ValidateViolenceForm(), tracker)
+    assert slots["in_danger"] is True
+    assert "utter_in_danger_now" in said
+
+
+async def test_violence_place_can_be_skipped():
+    tracker = make_tracker(
+        text="prefiero no decir",
+        slots={"requested_slot": "address", "in_danger": False, "description": "x y"},
+        active_loop="violence_form",
+    )
+    slots, _ = await run_action(ValidateViolenceForm(), tracker)
+    assert slots["address"] == "No lo indicó"
+
+
+async def test_status_mistyped_folio_names_check_digit():
+    folio = format_folio(2026, 77)
+    mistyped = folio[:-1] + str((int(folio[-1]) + 1) % 10)
+    tracker = make_tracker(
+        text=mistyped, slots={"requested_slot": "folio"}, active_loop="status_form"
+    )
+    slots, said = await run_action(ValidateStatusForm(), tracker)
+    assert slots["folio"] is None
+    assert said == ["utter_invalid_folio_check_digit"]
+
+
+async def test_status_folio_without_prefix(database):
+    folio = format_folio(2026, 77)
+    tracker = make_tracker(
+        text=folio[4:].replace("-", " "),
+        slots={"requested_slot": "folio"},
+        active_loop="status_form",
+    )
+    slots, _ = await run_action(ValidateStatusForm(), tracker)
+    assert slots["folio"] == folio
