@@ -127,7 +127,7 @@ class UnclearMessage(Action):
             )
             return [SlotSet("pending_location", encode_shared_location(location))]
         if not text and message_metadata(tracker).get("media"):
-            # Every file was rejected; the channel already said why.
+            # Every file was rejected, and the channel already told the citizen why.
             return []
         dispatcher.utter_message(response="utter_menu")
         return []

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Run every test: data validation, a model trained on the current data, the
-# pytest suite (actions on SQLite, and on PostgreSQL when TEST_DATABASE_URL
-# is set; whole conversations through running servers) and the test stories.
+# Run every test: data validation, a model trained on the current data, and
+# the pytest suite. Actions run on SQLite, and on PostgreSQL when
+# TEST_DATABASE_URL is set; whole conversations run through real servers.
+# Then the test stories.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

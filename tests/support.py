@@ -66,7 +66,7 @@ def make_tracker(
 
 
 async def run_action(action: Action, tracker: Tracker) -> Tuple[Dict[str, Any], List[str]]:
-    """Run an action; return the slots its events set and what it said.
+    """Run an action; return the slots its events set and what it replies.
 
     Messages sent as responses are returned by response name, texts as text.
     """
@@ -75,9 +75,9 @@ async def run_action(action: Action, tracker: Tracker) -> Tuple[Dict[str, Any], 
     slots = {
         event["name"]: event["value"] for event in events if event["event"] == "slot"
     }
-    said = [message.get("response") or message.get("text") for message in dispatcher.messages]
-    return slots, said
+    replies = [message.get("response") or message.get("text") for message in dispatcher.messages]
+    return slots, replies
 
 
-def said_text(said: List[str]) -> str:
-    return "\n".join(message for message in said if message)
+def joined_replies(replies: List[str]) -> str:
+    return "\n".join(message for message in replies if message)

@@ -11,7 +11,7 @@ from actions.forms.services import (
 from actions.forms.status import ValidateStatusForm
 from actions.forms.violence import ValidateViolenceForm
 from actions.db.folio import format_folio
-from tests.support import make_tracker, run_action, said_text
+from tests.support import make_tracker, run_action, joined_replies
 
 REPORT = ValidateReportForm()
 
@@ -61,7 +61,7 @@ async def test_three_invalid_answers_offer_way_out():
     attempts = 0
     for _ in range(3):
         tracker = asked("category", "99", slots={"invalid_attempts": attempts})
-        slots, said = await run_action(REPORT, tracker)
+        slots, replies = await run_action(REPORT, tracker)
         attempts = slots["invalid_attempts"]
     assert attempts == 3
     assert slots["requested_slot"] == "way_out"
@@ -106,43 +106,43 @@ async def test_address_accepted(address):
     [("por mi casa", "calle"), ("en la SM 64", "calle"), ("sobre la av. Kabah", "colonia")],
 )
 async def test_incomplete_address_says_what_is_missing(address, missing):
-    slots, said = await run_action(REPORT, asked("address", address))
+    slots, replies = await run_action(REPORT, asked("address", address))
     assert slots["address"] is None
-    assert said == ["utter_invalid_address"]
+    assert replies == ["utter_invalid_address"]
     assert slots["invalid_attempts"] == 1
 
 
 async def test_address_outside_municipality():
-    slots, said = await run_action(
+    slots, replies = await run_action(
         REPORT, asked("address", "Calle 10 Norte, centro de Playa del Carmen")
     )
     assert slots["address"] is None
-    assert said == ["utter_address_outside"]
+    assert replies == ["utter_address_outside"]
 
 
 async def test_shared_location_inside_fills_coordinates():
     location = {"latitude": 21.1619, "longitude": -86.8515, "address": "Av. Tulum 5"}
     tracker = asked("address", "", metadata={"location": location})
-    slots, said = await run_action(REPORT, tracker)
+    slots, replies = await run_action(REPORT, tracker)
     assert slots["latitude"] == pytest.approx(21.1619)
     assert slots["longitude"] == pytest.approx(-86.8515)
     assert "Av. Tulum 5" in slots["address"]
-    assert said == ["utter_location_saved"]
+    assert replies == ["utter_location_saved"]
 
 
 async def test_shared_location_outside_asks_again():
     location = {"latitude": 20.6296, "longitude": -87.0739}  # Playa del Carmen
-    slots, said = await run_action(REPORT, asked("address", "", metadata={"location": location}))
+    slots, replies = await run_action(REPORT, asked("address", "", metadata={"location": location}))
     assert slots["address"] is None
-    assert said == ["utter_address_outside"]
+    assert replies == ["utter_address_outside"]
 
 
 async def test_media_in_form_is_kept_as_evidence():
     media = [{"url": "https://api.test/Media/ME1", "content_type": "image/jpeg"}]
     tracker = asked("description", "", metadata={"media": media})
-    slots, said = await run_action(REPORT, tracker)
+    slots, replies = await run_action(REPORT, tracker)
     assert slots["attachments"][0]["url"] == "https://api.test/Media/ME1"
-    assert "utter_attachment_saved" in said
+    assert "utter_attachment_saved" in replies
     assert slots["requested_slot"] == "category"
 
 
@@ -151,25 +151,25 @@ async def test_same_media_is_not_attached_twice():
     tracker = asked(
         "description", "", metadata={"media": media}, slots={"attachments": media}
     )
-    slots, said = await run_action(REPORT, tracker)
+    slots, replies = await run_action(REPORT, tracker)
     assert "attachments" not in slots
-    assert "utter_attachment_saved" not in said
+    assert "utter_attachment_saved" not in replies
 
 
 @pytest.mark.parametrize("intent", ["help", "cancel", "human_handoff", "out_of_scope"])
 async def test_interruption_is_not_taken_as_answer(intent):
     tracker = asked("description", "ayuda porfa", intent=intent)
-    slots, said = await run_action(REPORT, tracker)
+    slots, replies = await run_action(REPORT, tracker)
     assert "description" not in slots
-    assert said == []
+    assert replies == []
 
 
 async def test_emergency_warns_and_keeps_answer():
     tracker = asked(
         "description", "ya se cayo un motociclista en el bache", intent="emergency"
     )
-    slots, said = await run_action(REPORT, tracker)
-    assert said[0] == "utter_emergency"
+    slots, replies = await run_action(REPORT, tracker)
+    assert replies[0] == "utter_emergency"
     assert slots["description"] == "ya se cayo un motociclista en el bache"
 
 
@@ -201,11 +201,11 @@ async def test_confirmation_correct_asks_again():
         "address": "Av. Kabah, SM 64",
         "reference": "frente al Oxxo",
     }
-    slots, said = await run_action(REPORT, asked("confirmation", "2", slots=full))
+    slots, replies = await run_action(REPORT, asked("confirmation", "2", slots=full))
     assert slots["description"] is None
     assert slots["address"] is None
     assert slots["requested_slot"] == "description"
-    assert said == ["utter_correct_request"]
+    assert replies == ["utter_correct_request"]
 
 
 async def test_complaint_asks_anonymous_before_confirmation():
@@ -232,10 +232,10 @@ async def test_procedure_from_first_message_explains_it():
         intent="request_procedure",
         active_loop="procedure_form",
     )
-    slots, said = await run_action(ValidateProcedureForm(), tracker)
+    slots, replies = await run_action(ValidateProcedureForm(), tracker)
     assert slots["procedure"] == "licencia_funcionamiento"
-    assert "Requisitos" in said_text(said)
-    assert "Costo" in said_text(said)
+    assert "Requisitos" in joined_replies(replies)
+    assert "Costo" in joined_replies(replies)
     assert slots["requested_slot"] == "wants_contact"
 
 
@@ -269,10 +269,10 @@ async def test_information_answered_from_catalog():
         intent="ask_information",
         active_loop="information_form",
     )
-    slots, said = await run_action(ValidateInformationForm(), tracker)
+    slots, replies = await run_action(ValidateInformationForm(), tracker)
     assert slots["question"]
     assert slots["requested_slot"] is None
-    assert said and said[0] != "utter_invalid_question"
+    assert replies and replies[0] != "utter_invalid_question"
 
 
 async def test_information_unknown_offers_folio():
@@ -281,9 +281,9 @@ async def test_information_unknown_offers_folio():
         intent="ask_information",
         active_loop="information_form",
     )
-    slots, said = await run_action(ValidateInformationForm(), tracker)
+    slots, replies = await run_action(ValidateInformationForm(), tracker)
     assert slots["requested_slot"] == "wants_contact"
-    assert "No tengo esa respuesta" in said_text(said)
+    assert "No tengo esa respuesta" in joined_replies(replies)
 
 
 async def test_violence_story_is_an_answer_not_an_interruption():
@@ -304,9 +304,9 @@ async def test_violence_in_danger_gets_911():
         slots={"requested_slot": "in_danger"},
         active_loop="violence_form",
     )
-    slots, said = await run_action(ValidateViolenceForm(), tracker)
+    slots, replies = await run_action(ValidateViolenceForm(), tracker)
     assert slots["in_danger"] is True
-    assert "utter_in_danger_now" in said
+    assert "utter_in_danger_now" in replies
 
 
 async def test_violence_place_can_be_skipped():
@@ -325,9 +325,9 @@ async def test_status_mistyped_folio_names_check_digit():
     tracker = make_tracker(
         text=mistyped, slots={"requested_slot": "folio"}, active_loop="status_form"
     )
-    slots, said = await run_action(ValidateStatusForm(), tracker)
+    slots, replies = await run_action(ValidateStatusForm(), tracker)
     assert slots["folio"] is None
-    assert said == ["utter_invalid_folio_check_digit"]
+    assert replies == ["utter_invalid_folio_check_digit"]
 
 
 async def test_status_folio_without_prefix(database):

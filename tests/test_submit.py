@@ -14,7 +14,7 @@ from actions.db.session import session_scope
 from actions.forms.status import CheckCaseStatus
 from actions.catalog import get_catalog
 from actions.submit import SubmitRequest, format_response_time
-from tests.support import CITIZEN, make_tracker, run_action, said_text
+from tests.support import CITIZEN, make_tracker, run_action, joined_replies
 
 STRANGER = "+529980000000"
 
@@ -58,13 +58,13 @@ def stored_cases():
 
 
 async def test_confirmed_report_creates_case(database):
-    slots, said = await run_action(SubmitRequest(), finished("report_form", REPORT_SLOTS))
+    slots, replies = await run_action(SubmitRequest(), finished("report_form", REPORT_SLOTS))
 
     [case] = stored_cases()
     assert case["sender"] == CITIZEN
     assert case["department"] == "obras_publicas"
     assert case["attachments"] == 1
-    assert said[0] == "utter_case_created"
+    assert replies[0] == "utter_case_created"
     assert slots["category"] is None
     assert slots["attachments"] is None
 
@@ -89,22 +89,22 @@ def test_response_time_wording():
 
 
 async def test_cancelled_confirmation_creates_nothing(database):
-    slots, said = await run_action(
+    slots, replies = await run_action(
         SubmitRequest(),
         finished("report_form", {**REPORT_SLOTS, "confirmation": "cancel"}),
     )
     assert stored_cases() == []
-    assert said == ["utter_cancelled"]
+    assert replies == ["utter_cancelled"]
 
 
 async def test_way_out_to_person_records_handoff(database):
-    slots, said = await run_action(
+    slots, replies = await run_action(
         SubmitRequest(), finished("report_form", {"way_out": "human"})
     )
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(HandoffRequest)) == 1
     assert stored_cases() == []
-    assert said == ["utter_handoff_recorded"]
+    assert replies == ["utter_handoff_recorded"]
 
 
 async def test_violence_case_is_urgent_and_escalated(database):
@@ -115,22 +115,22 @@ async def test_violence_case_is_urgent_and_escalated(database):
         "safe_contact": "por este WhatsApp, en las mañanas",
         "confirmation": "send",
     }
-    _, said = await run_action(SubmitRequest(), finished("violence_form", slots))
+    _, replies = await run_action(SubmitRequest(), finished("violence_form", slots))
     [case] = stored_cases()
     assert case["priority"] == "urgente"
     assert case["needs_escalation"] is True
     assert case["request_type"] == "violencia"
     assert case["contact"] == "por este WhatsApp, en las mañanas"
-    assert said[0] == "utter_violence_case_created"
+    assert replies[0] == "utter_violence_case_created"
 
 
 async def test_procedure_without_contact_creates_nothing(database):
-    _, said = await run_action(
+    _, replies = await run_action(
         SubmitRequest(),
         finished("procedure_form", {"procedure": "predial", "wants_contact": False}),
     )
     assert stored_cases() == []
-    assert said == ["utter_request_not_sent"]
+    assert replies == ["utter_request_not_sent"]
 
 
 async def test_store_failure_keeps_request(database, tmp_path, monkeypatch):
@@ -138,9 +138,9 @@ async def test_store_failure_keeps_request(database, tmp_path, monkeypatch):
     monkeypatch.setenv("UNSAVED_REQUESTS_PATH", str(spool))
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://nobody@127.0.0.1:1/none")
     db_session.reset_engine()
-    _, said = await run_action(SubmitRequest(), finished("report_form", REPORT_SLOTS))
+    _, replies = await run_action(SubmitRequest(), finished("report_form", REPORT_SLOTS))
 
-    assert said == ["utter_store_unavailable"]
+    assert replies == ["utter_store_unavailable"]
     [line] = spool.read_text("utf-8").splitlines()
     record = json.loads(line)
     assert record["description"] == REPORT_SLOTS["description"]
@@ -166,61 +166,61 @@ def create_for(sender: str) -> str:
 async def test_status_shown_only_to_owner(database):
     folio = create_for(CITIZEN)
 
-    _, said = await run_action(
+    _, replies = await run_action(
         SubmitRequest(), finished("status_form", {"folio": folio})
     )
-    assert folio in said_text(said)
-    assert "Estado" in said_text(said)
+    assert folio in joined_replies(replies)
+    assert "Estado" in joined_replies(replies)
 
-    _, said = await run_action(
+    _, replies = await run_action(
         SubmitRequest(), finished("status_form", {"folio": folio}, sender=STRANGER)
     )
-    assert said == ["utter_case_not_found"]
+    assert replies == ["utter_case_not_found"]
 
 
 async def test_status_of_unknown_folio_reads_like_strangers(database):
     create_for(CITIZEN)
     unknown = format_folio(2026, 99999)
-    _, said = await run_action(
+    _, replies = await run_action(
         SubmitRequest(), finished("status_form", {"folio": unknown})
     )
-    assert said == ["utter_case_not_found"]
+    assert replies == ["utter_case_not_found"]
 
 
 async def test_followup_mid_form_lists_open_cases(database):
     first, second = create_for(CITIZEN), create_for(CITIZEN)
     create_for(STRANGER)
     tracker = make_tracker(text="como van mis reportes", intent="check_case_status")
-    _, said = await run_action(CheckCaseStatus(), tracker)
-    text = said_text(said)
+    _, replies = await run_action(CheckCaseStatus(), tracker)
+    text = joined_replies(replies)
     assert text.index(second) < text.index(first)
     assert text.count("CUN-") == 2
 
 
 async def test_cancel_without_form():
-    _, said = await run_action(CancelRequest(), make_tracker(text="cancelar"))
-    assert said == ["utter_nothing_to_cancel"]
+    _, replies = await run_action(CancelRequest(), make_tracker(text="cancelar"))
+    assert replies == ["utter_nothing_to_cancel"]
 
 
 async def test_handoff_mid_form_keeps_form(database):
     tracker = make_tracker(
         text="quiero hablar con alguien", intent="human_handoff", active_loop="report_form"
     )
-    slots, said = await run_action(HumanHandoff(), tracker)
-    assert said == ["utter_handoff_recorded", "utter_form_continues"]
+    slots, replies = await run_action(HumanHandoff(), tracker)
+    assert replies == ["utter_handoff_recorded", "utter_form_continues"]
     assert slots == {}
 
 
 async def test_photo_outside_form_is_kept_and_offered():
     media = [{"url": "https://api.test/Media/ME9", "content_type": "image/jpeg"}]
     tracker = make_tracker(text="", intent="nlu_fallback", metadata={"media": media})
-    slots, said = await run_action(UnclearMessage(), tracker)
+    slots, replies = await run_action(UnclearMessage(), tracker)
     assert slots["attachments"][0]["url"] == "https://api.test/Media/ME9"
-    assert "foto" in said_text(said)
-    assert "*1*" in said_text(said)
+    assert "foto" in joined_replies(replies)
+    assert "*1*" in joined_replies(replies)
 
 
 async def test_words_not_understood_get_menu():
     tracker = make_tracker(text="asdfgh", intent="nlu_fallback")
-    _, said = await run_action(UnclearMessage(), tracker)
-    assert said == ["utter_menu"]
+    _, replies = await run_action(UnclearMessage(), tracker)
+    assert replies == ["utter_menu"]
