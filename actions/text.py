@@ -5,6 +5,7 @@ every comparison between what they wrote and a catalog keyword goes through
 `normalize` first.
 """
 
+import functools
 import re
 import unicodedata
 from typing import Iterable, Optional, Sequence
@@ -82,10 +83,26 @@ def parse_option(text: Optional[str], option_count: int) -> Optional[int]:
     return number
 
 
+def _plural_pattern(word: str) -> str:
+    if word.endswith("z"):
+        return re.escape(word[:-1]) + r"(?:z|ces)"
+    return re.escape(word) + r"(?:e?s)?"
+
+
+@functools.lru_cache(maxsize=4096)
+def _keyword_pattern(keyword: str) -> "re.Pattern[str]":
+    # Each word may carry a Spanish plural ending, so "bache" also finds
+    # "baches", "lampara" finds "lamparas" and "luz" finds "luces".
+    words = [_plural_pattern(word) for word in normalize(keyword).split()]
+    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
+
+
 def contains_keyword(normalized_text: str, keyword: str) -> bool:
-    """Tell whether a normalized keyword occurs in the text as whole words."""
-    pattern = r"(?<!\w)" + re.escape(normalize(keyword)) + r"(?!\w)"
-    return re.search(pattern, normalized_text) is not None
+    """Tell whether a keyword occurs in normalized text as whole words.
+
+    A word of the keyword also matches its plural ("bache" finds "baches").
+    """
+    return _keyword_pattern(keyword).search(normalized_text) is not None
 
 
 def keyword_score(text: str, keywords: Iterable[str]) -> int:
