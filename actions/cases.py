@@ -10,13 +10,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from actions.db.folio import format_folio, normalize_folio, sequence_of
 from actions.db.models import (
+    GROUP_ANSWERED,
+    GROUP_MENTIONED,
     OPEN_STATUSES,
     Attachment,
     Case,
+    CaseGroup,
     HandoffRequest,
     StatusChange,
     utc_now,
 )
+from actions.escalation.outbox import enqueue_case_messages
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +37,20 @@ class MediaItem:
 
 @dataclass
 class NewCase:
-    """What a confirmed request carries into the case store."""
+    """What a confirmed request carries into the case store.
+
+    Attributes:
+        groups: Ids of the citizen's vulnerable groups (catalog/groups.yml).
+        answered_groups: The groups among them that the citizen chose when
+            the form asked; the others were mentioned in a message.
+        priority_rules: Ids of the priority rules that applied.
+        delivery, delivery_target: How the body receives the case (internal,
+            email, webhook) and the e-mail address or URL.
+        area, street: Zone and street keys of the address, for linking.
+        linked_case_id: The open case of the same problem nearby, if any.
+        in_danger: Whether the citizen said they are in danger right now;
+            only the on-call channel gets it.
+    """
 
     request_type: str
     department: str
@@ -54,13 +71,24 @@ class NewCase:
     status: str = "recibido"
     status_note: Optional[str] = None
     media: Sequence[MediaItem] = field(default_factory=tuple)
+    groups: Sequence[str] = field(default_factory=tuple)
+    answered_groups: Sequence[str] = field(default_factory=tuple)
+    priority_rules: Sequence[str] = field(default_factory=tuple)
+    delivery: str = "internal"
+    delivery_target: Optional[str] = None
+    area: Optional[str] = None
+    street: Optional[str] = None
+    linked_case_id: Optional[int] = None
+    in_danger: Optional[bool] = None
 
 
 def create_case(session: Session, request: NewCase) -> Case:
-    """Insert a case with its first status and attachments, and give it a folio.
+    """Insert a case with its history, groups, attachments and outbox rows.
 
     The folio's sequence is the row id, so it is unique and never reused even
-    when many cases are created at once; the caller's transaction commits it.
+    when many cases are created at once. The outbox rows (escalation to the
+    on-call channel, delivery by e-mail or webhook) go into the same
+    transaction, which the caller commits.
     """
     now = utc_now()
     case = Case(
@@ -70,12 +98,17 @@ def create_case(session: Session, request: NewCase) -> Case:
         department=request.department,
         status=request.status,
         priority=request.priority,
+        priority_rules=" ".join(request.priority_rules) or None,
         needs_escalation=request.needs_escalation,
+        delivery=request.delivery,
         description=request.description,
         address=request.address,
         reference=request.reference,
         latitude=request.latitude,
         longitude=request.longitude,
+        area=request.area,
+        street=request.street,
+        linked_case_id=request.linked_case_id,
         anonymous=request.anonymous,
         contact=request.contact,
         sender=request.sender,
@@ -96,17 +129,30 @@ def create_case(session: Session, request: NewCase) -> Case:
                 size=item.size,
             )
         )
+    for group in request.groups:
+        source = GROUP_ANSWERED if group in request.answered_groups else GROUP_MENTIONED
+        case.groups.append(CaseGroup(group=group, source=source))
     session.add(case)
     session.flush()
 
     case.folio = format_folio(now.year, case.id)
     session.flush()
+    enqueue_case_messages(
+        session,
+        case,
+        escalate=request.needs_escalation,
+        delivery=request.delivery,
+        delivery_target=request.delivery_target,
+        in_danger=request.in_danger,
+    )
     logger.info(
-        "Created case %s (%s, %s) for %s",
+        "Created case %s (%s, %s, %s) for %s%s",
         case.folio,
         case.request_type,
         case.category or case.subject or "-",
+        case.priority,
         case.department,
+        f", linked to case {case.linked_case_id}" if case.linked_case_id else "",
     )
     return case
 
@@ -168,3 +214,17 @@ def record_handoff(
 def last_update(case: Case) -> datetime:
     """Return when the case last changed."""
     return case.updated_at
+
+
+def cases_of_same_problem(session: Session, case: Case) -> List[Case]:
+    """Return a case with the cases linked to it, earliest first, for staff.
+
+    Linked cases all point at the earliest case, so one query finds them.
+    """
+    root_id = case.linked_case_id or case.id
+    statement = (
+        select(Case)
+        .where((Case.id == root_id) | (Case.linked_case_id == root_id))
+        .order_by(Case.id)
+    )
+    return list(session.execute(statement).scalars())

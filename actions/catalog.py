@@ -1,4 +1,4 @@
-"""Municipal catalog: departments, request categories, procedures, advice and FAQs.
+"""Municipal catalog: departments, requests, FAQs, routing, priority and groups.
 
 Conversation designers edit the YAML files in ``catalog/``. `load_catalog` reads
 and validates all of them, so that a mistake stops the assistant at start-up with
@@ -10,27 +10,43 @@ Nothing is read at import time.
 import functools
 import logging
 import os
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import (
     Any,
     Dict,
     Iterable,
-    Iterator,
     List,
     Mapping,
     Optional,
     Protocol,
-    Sequence,
     Tuple,
     TypeVar,
     Union,
 )
 
-import yaml
-
-from actions.text import keyword_score, normalize
+# CatalogError and MAX_TEXT_LENGTH are also imported from here by callers.
+from actions.catalog_file import (  # noqa: F401
+    DEPARTMENTS_FILE,
+    MAX_TEXT_LENGTH,
+    CatalogError,
+    CatalogFile,
+    display_path,
+)
+from actions.routing.groups import (
+    DirectoryEntry,
+    Group,
+    parse_directory,
+    parse_groups,
+)
+from actions.routing.priority import PriorityRules, parse_priority
+from actions.routing.table import (
+    CASE_REQUEST_TYPES,
+    Linking,
+    RoutingTable,
+    parse_routing,
+)
+from actions.text import keyword_score
 
 logger = logging.getLogger(__name__)
 
@@ -62,34 +78,33 @@ CATEGORY_IDS = (
     "seguridad",
 )
 
-# Menu labels go in numbered lists on small phone screens, and longer texts
-# are sent as one WhatsApp message that should fit without much scrolling.
+# Menu labels go in numbered lists on small phone screens.
 MAX_LABEL_LENGTH = 40
 MAX_QUESTION_LENGTH = 80
-MAX_TEXT_LENGTH = 700
 
-_ID_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
-
-_DEPARTMENTS_FILE = "departments.yml"
 _CATEGORIES_FILE = "categories.yml"
 _PROCEDURES_FILE = "procedures.yml"
 _ADVICE_FILE = "advice.yml"
 _FAQ_FILE = "faq.yml"
 _PLACES_FILE = "places.yml"
 _SERVICE_FILE = "service.yml"
+_ROUTING_FILE = "routing.yml"
+_PRIORITY_FILE = "priority.yml"
+_GROUPS_FILE = "groups.yml"
+_DIRECTORY_FILE = "directory.yml"
 _FILE_NAMES = (
-    _DEPARTMENTS_FILE,
+    DEPARTMENTS_FILE,
     _CATEGORIES_FILE,
     _PROCEDURES_FILE,
     _ADVICE_FILE,
     _FAQ_FILE,
     _PLACES_FILE,
     _SERVICE_FILE,
+    _ROUTING_FILE,
+    _PRIORITY_FILE,
+    _GROUPS_FILE,
+    _DIRECTORY_FILE,
 )
-
-
-class CatalogError(ValueError):
-    """Invalid or missing catalog file, with the file and key path in the message."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +238,8 @@ class Catalog:
     """Validated municipal data that routing, menus and FAQ replies read.
 
     The category mapping keeps the order of the file, which is the order of
-    the numbered menus.
+    the numbered menus. Routing, priority rules, groups and the directory
+    default to empty, for tests that build a catalog by hand.
     """
 
     departments: Dict[str, Department]
@@ -233,6 +249,12 @@ class Catalog:
     faqs: Tuple[Faq, ...]
     places: Places
     service: Dict[str, Any]
+    routing: RoutingTable = field(
+        default_factory=lambda: RoutingTable({}, (), Linking((), 1, 1))
+    )
+    priority: PriorityRules = field(default_factory=lambda: PriorityRules({}, ()))
+    groups: Dict[str, Group] = field(default_factory=dict)
+    directory: Dict[str, DirectoryEntry] = field(default_factory=dict)
 
     def categories_for(self, request_type: str) -> List[Category]:
         """Return the categories of one request type in menu order.
@@ -329,10 +351,10 @@ def load_catalog(directory: Optional[Union[str, Path]] = None) -> Catalog:
         directory = os.environ.get(CATALOG_DIR_ENV) or DEFAULT_CATALOG_DIR
     folder = Path(directory).expanduser()
     if not folder.is_dir():
-        raise CatalogError(f"{_display_path(folder)}: catalog directory not found")
+        raise CatalogError(f"{display_path(folder)}: catalog directory not found")
 
-    files = {name: _CatalogFile(folder, name) for name in _FILE_NAMES}
-    departments = _parse_departments(files[_DEPARTMENTS_FILE])
+    files = {name: CatalogFile(folder, name) for name in _FILE_NAMES}
+    departments = _parse_departments(files[DEPARTMENTS_FILE])
     categories = _parse_categories(files[_CATEGORIES_FILE], departments)
     procedures = _parse_procedures(files[_PROCEDURES_FILE], departments)
     advice_topics = _parse_advice_topics(files[_ADVICE_FILE], departments)
@@ -340,11 +362,25 @@ def load_catalog(directory: Optional[Union[str, Path]] = None) -> Catalog:
     places = _parse_places(files[_PLACES_FILE])
     service = _parse_service(files[_SERVICE_FILE], departments)
     _check_unique_ids(
-        (files[_DEPARTMENTS_FILE], "departments", departments),
+        (files[DEPARTMENTS_FILE], "departments", departments),
         (files[_CATEGORIES_FILE], "categories", categories),
         (files[_PROCEDURES_FILE], "procedures", procedures),
         (files[_ADVICE_FILE], "topics", advice_topics),
     )
+
+    # Request type of every id a route or a priority rule may name.
+    request_type_of: Dict[str, str] = {
+        category_id: category.request_type
+        for category_id, category in categories.items()
+    }
+    request_type_of.update({procedure_id: "tramite" for procedure_id in procedures})
+    request_type_of.update({topic_id: "asesoria" for topic_id in advice_topics})
+    routing = parse_routing(files[_ROUTING_FILE], departments, request_type_of, places)
+    groups = parse_groups(files[_GROUPS_FILE])
+    priority = parse_priority(
+        files[_PRIORITY_FILE], CASE_REQUEST_TYPES, request_type_of, list(groups)
+    )
+    directory = parse_directory(files[_DIRECTORY_FILE], groups, departments)
 
     catalog = Catalog(
         departments=departments,
@@ -354,16 +390,24 @@ def load_catalog(directory: Optional[Union[str, Path]] = None) -> Catalog:
         faqs=faqs,
         places=places,
         service=service,
+        routing=routing,
+        priority=priority,
+        groups=groups,
+        directory=directory,
     )
     logger.info(
         "Loaded catalog from %s: %d departments, %d categories, %d procedures, "
-        "%d advice topics, %d FAQs, %d entries marked confirm",
-        _display_path(folder),
+        "%d advice topics, %d FAQs, %d priority rules, %d groups, %d directory "
+        "services, %d entries marked confirm",
+        display_path(folder),
         len(departments),
         len(categories),
         len(procedures),
         len(advice_topics),
         len(faqs),
+        len(priority.rules),
+        len(groups),
+        len(directory),
         sum(catalog_file.confirm_count for catalog_file in files.values()),
     )
     return catalog
@@ -378,330 +422,7 @@ def get_catalog() -> Catalog:
     return load_catalog()
 
 
-def _display_path(path: Path) -> str:
-    """Return the path relative to the working directory when it is inside it."""
-    absolute = path.absolute()
-    try:
-        return str(absolute.relative_to(Path.cwd()))
-    except ValueError:
-        return str(absolute)
-
-
-# PyYAML's libyaml-based loader parses faster when libyaml is installed. It uses
-# the same constructors and resolver, so the catalog reads the same with either.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc, valid-type]
-    """Safe YAML loader that rejects a key repeated in one mapping.
-
-    PyYAML keeps the last of two equal keys, which would silently drop an
-    entry that a designer pasted twice.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        self.flatten_mapping(node)
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-            except TypeError:
-                break  # the base class raises the error for an unhashable key
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    "while reading a mapping",
-                    node.start_mark,
-                    f"duplicate key {key!r}",
-                    key_node.start_mark,
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _join(key_path: str, key: str) -> str:
-    """Append a key to a key path. An empty path is the top of the file."""
-    return f"{key_path}.{key}" if key_path else key
-
-
-def _describe(value: Any) -> str:
-    """Name the YAML type of a value for an error message."""
-    if value is None:
-        return "an empty value"
-    if isinstance(value, bool):
-        return f"true/false ({str(value).lower()})"
-    if isinstance(value, (int, float)):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return f"text ({value!r})"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-class _CatalogFile:
-    """One parsed catalog file with typed getters that raise CatalogError.
-
-    Every getter takes the key path of the value, such as
-    ``categories.bache.keywords``, to put in the error message.
-    """
-
-    def __init__(self, folder: Path, name: str) -> None:
-        self.label = _display_path(folder / name)
-        self.confirm_count = 0
-        self.data = self._read(folder / name)
-
-    def _read(self, path: Path) -> Any:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise CatalogError(f"{self.label}: file not found") from None
-        except UnicodeDecodeError as error:
-            raise CatalogError(
-                f"{self.label}: invalid UTF-8 at byte {error.start}; save the file "
-                "as UTF-8"
-            ) from None
-        except OSError as error:
-            raise CatalogError(f"{self.label}: cannot read file: {error}") from None
-
-        try:
-            return yaml.load(text, Loader=_UniqueKeyLoader)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark
-            position = ""
-            if mark is not None:
-                position = f" at line {mark.line + 1}, column {mark.column + 1}"
-            raise CatalogError(
-                f"{self.label}: invalid YAML{position}: {error.problem}"
-            ) from None
-        except yaml.YAMLError as error:
-            raise CatalogError(f"{self.label}: invalid YAML: {error}") from None
-
-    def error(self, key_path: str, problem: str) -> CatalogError:
-        """Build the error for a problem at a key path of this file."""
-        return CatalogError(f"{self.label}: {key_path}: {problem}")
-
-    def type_error(self, key_path: str, expected: str, value: Any) -> CatalogError:
-        """Build the error for a value of the wrong type."""
-        hint = ""
-        if expected == "text" and isinstance(value, (bool, int, float)):
-            # YAML 1.1 reads 071 as the octal number 57 and "no" as false.
-            hint = (
-                "; put the value in quotes, because YAML reads bare numbers, "
-                "yes/no and true/false as other types"
-            )
-        return self.error(
-            key_path, f"expected {expected}, got {_describe(value)}{hint}"
-        )
-
-    def root(
-        self, required: Sequence[str], allow_other_keys: bool = False
-    ) -> Dict[str, Any]:
-        """Return the top-level mapping after checking its keys."""
-        if not isinstance(self.data, dict):
-            keys = ", ".join(required)
-            raise CatalogError(
-                f"{self.label}: expected a mapping with the keys {keys}, got "
-                f"{_describe(self.data)}"
-            )
-        self._check_keys(self.data, "", required, None if allow_other_keys else ())
-        return self.data
-
-    def entry(
-        self,
-        value: Any,
-        key_path: str,
-        required: Sequence[str],
-        optional: Sequence[str] = ("confirm",),
-    ) -> Dict[str, Any]:
-        """Return a mapping after checking its keys and counting its confirm mark."""
-        if not isinstance(value, dict):
-            raise self.type_error(key_path, "a mapping", value)
-        self._check_keys(value, key_path, required, optional)
-        if "confirm" in optional and self.boolean(value, key_path, "confirm"):
-            self.confirm_count += 1
-        return value
-
-    def _check_keys(
-        self,
-        mapping: Dict[Any, Any],
-        key_path: str,
-        required: Sequence[str],
-        optional: Optional[Sequence[str]],
-    ) -> None:
-        """Raise if a required key is missing or a key is not allowed.
-
-        With optional=None every other key is allowed.
-        """
-        for key in required:
-            if key not in mapping:
-                raise self.error(_join(key_path, key), "missing required key")
-        if optional is None:
-            return
-        allowed = list(required) + list(optional)
-        for key in mapping:
-            if key not in allowed:
-                raise self.error(
-                    _join(key_path, str(key)),
-                    f"unknown key; allowed keys: {', '.join(allowed)}",
-                )
-
-    def entries(self, value: Any, key_path: str) -> Iterator[Tuple[str, Any, str]]:
-        """Yield (id, value, key path) for each item of a mapping keyed by id."""
-        if not isinstance(value, dict):
-            raise self.type_error(key_path, "a mapping of ids to entries", value)
-        if not value:
-            raise self.error(key_path, "must have at least one entry")
-        for item_id, item in value.items():
-            entry_path = f"{key_path}.{item_id}"
-            self.check_id(item_id, entry_path)
-            yield item_id, item, entry_path
-
-    def check_id(self, item_id: Any, key_path: str) -> None:
-        """Raise unless the id is snake_case text."""
-        if not isinstance(item_id, str) or not _ID_PATTERN.fullmatch(item_id):
-            raise self.error(
-                key_path,
-                f"invalid id {item_id!r}; use snake_case: lower-case letters, digits "
-                "and underscores, starting with a letter",
-            )
-
-    def text(
-        self,
-        entry: Dict[str, Any],
-        key_path: str,
-        key: str,
-        max_length: int = MAX_TEXT_LENGTH,
-    ) -> str:
-        """Return a non-empty text value, at most max_length characters long."""
-        value = entry.get(key)
-        path = _join(key_path, key)
-        if not isinstance(value, str):
-            raise self.type_error(path, "text", value)
-        value = value.strip()
-        if not value:
-            raise self.error(path, "must not be empty")
-        if len(value) > max_length:
-            raise self.error(
-                path,
-                f"too long ({len(value)} characters, maximum {max_length}); "
-                "shorten it so it fits a phone screen",
-            )
-        return value
-
-    def optional_text(
-        self, entry: Dict[str, Any], key_path: str, key: str
-    ) -> Optional[str]:
-        """Return a text value, or None when the key is absent."""
-        if key not in entry:
-            return None
-        return self.text(entry, key_path, key)
-
-    def choice(
-        self, entry: Dict[str, Any], key_path: str, key: str, allowed: Sequence[str]
-    ) -> str:
-        """Return a text value that must be one of the allowed values."""
-        value = self.text(entry, key_path, key)
-        if value not in allowed:
-            raise self.error(
-                _join(key_path, key),
-                f"invalid value {value!r}; expected one of {', '.join(allowed)}",
-            )
-        return value
-
-    def boolean(self, entry: Dict[str, Any], key_path: str, key: str) -> bool:
-        """Return a true/false value, False when the key is absent."""
-        value = entry.get(key, False)
-        if not isinstance(value, bool):
-            raise self.type_error(_join(key_path, key), "true or false", value)
-        return value
-
-    def positive_int(self, entry: Dict[str, Any], key_path: str, key: str) -> int:
-        """Return a whole number greater than zero."""
-        value = entry.get(key)
-        path = _join(key_path, key)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.type_error(path, "a whole number", value)
-        if value <= 0:
-            raise self.error(path, f"must be greater than 0, got {value}")
-        return value
-
-    def number(self, entry: Dict[str, Any], key_path: str, key: str) -> float:
-        """Return an integer or decimal number as a float."""
-        value = entry.get(key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.type_error(_join(key_path, key), "a number", value)
-        return float(value)
-
-    def reference(
-        self,
-        entry: Dict[str, Any],
-        key_path: str,
-        key: str,
-        departments: Mapping[str, Department],
-    ) -> str:
-        """Return a department id that must exist in departments.yml."""
-        value = self.text(entry, key_path, key)
-        if value not in departments:
-            raise self.error(
-                _join(key_path, key),
-                f"unknown department {value!r}; add it to {_DEPARTMENTS_FILE} or use "
-                "one of its ids",
-            )
-        return value
-
-    def text_list(
-        self,
-        entry: Dict[str, Any],
-        key_path: str,
-        key: str,
-        normalized: bool = False,
-    ) -> Tuple[str, ...]:
-        """Return a non-empty list of distinct, non-empty texts.
-
-        With normalized=True every item must already be in the form that
-        `normalize` produces (lower-case, no accents, no marks such as ¿ ? ¡ !),
-        which is the form keywords and address words are written in.
-        """
-        value = entry.get(key)
-        path = _join(key_path, key)
-        if not isinstance(value, list):
-            raise self.type_error(path, "a list", value)
-        if not value:
-            raise self.error(path, "must have at least one item")
-
-        items: List[str] = []
-        seen: Dict[str, int] = {}
-        for index, item in enumerate(value):
-            item_path = f"{path}[{index}]"
-            if not isinstance(item, str):
-                raise self.type_error(item_path, "text", item)
-            item = item.strip()
-            comparable = normalize(item)
-            if not comparable:
-                raise self.error(item_path, "must not be empty")
-            if normalized and item != comparable:
-                raise self.error(
-                    item_path,
-                    f"write {item!r} lower-case, without accents or marks such as "
-                    f"¿ ? ¡ !: {comparable!r}",
-                )
-            if comparable in seen:
-                raise self.error(
-                    item_path, f"duplicate of {path}[{seen[comparable]}] ({item!r})"
-                )
-            seen[comparable] = index
-            items.append(item)
-        return tuple(items)
-
-    def keywords(self, entry: Dict[str, Any], key_path: str) -> Tuple[str, ...]:
-        """Return the keywords of an entry."""
-        return self.text_list(entry, key_path, "keywords", normalized=True)
-
-
-def _parse_departments(file: _CatalogFile) -> Dict[str, Department]:
+def _parse_departments(file: CatalogFile) -> Dict[str, Department]:
     root = file.root(["departments"])
     departments: Dict[str, Department] = {}
     for department_id, value, path in file.entries(root["departments"], "departments"):
@@ -728,7 +449,7 @@ def _parse_departments(file: _CatalogFile) -> Dict[str, Department]:
 
 
 def _parse_categories(
-    file: _CatalogFile, departments: Mapping[str, Department]
+    file: CatalogFile, departments: Mapping[str, Department]
 ) -> Dict[str, Category]:
     root = file.root(["categories"])
     categories: Dict[str, Category] = {}
@@ -771,7 +492,7 @@ def _parse_categories(
 
 
 def _parse_procedures(
-    file: _CatalogFile, departments: Mapping[str, Department]
+    file: CatalogFile, departments: Mapping[str, Department]
 ) -> Dict[str, Procedure]:
     root = file.root(["procedures"])
     procedures: Dict[str, Procedure] = {}
@@ -803,7 +524,7 @@ def _parse_procedures(
 
 
 def _parse_advice_topics(
-    file: _CatalogFile, departments: Mapping[str, Department]
+    file: CatalogFile, departments: Mapping[str, Department]
 ) -> Dict[str, AdviceTopic]:
     root = file.root(["topics"])
     topics: Dict[str, AdviceTopic] = {}
@@ -824,7 +545,7 @@ def _parse_advice_topics(
     return topics
 
 
-def _parse_faqs(file: _CatalogFile) -> Tuple[Faq, ...]:
+def _parse_faqs(file: CatalogFile) -> Tuple[Faq, ...]:
     root = file.root(["faqs"])
     items = root["faqs"]
     if not isinstance(items, list):
@@ -860,7 +581,7 @@ def _parse_faqs(file: _CatalogFile) -> Tuple[Faq, ...]:
     return tuple(faqs)
 
 
-def _parse_places(file: _CatalogFile) -> Places:
+def _parse_places(file: CatalogFile) -> Places:
     root = file.root(
         [
             "bounds",
@@ -895,7 +616,7 @@ def _parse_places(file: _CatalogFile) -> Places:
 
 
 def _check_range(
-    file: _CatalogFile, key_path: str, minimum: float, maximum: float, limit: float
+    file: CatalogFile, key_path: str, minimum: float, maximum: float, limit: float
 ) -> None:
     """Raise unless -limit <= minimum < maximum <= limit."""
     for value, suffix in ((minimum, "_min"), (maximum, "_max")):
@@ -913,7 +634,7 @@ def _check_range(
 
 
 def _parse_service(
-    file: _CatalogFile, departments: Mapping[str, Department]
+    file: CatalogFile, departments: Mapping[str, Department]
 ) -> Dict[str, Any]:
     root = file.root(
         [
@@ -966,7 +687,7 @@ def _parse_service(
     return service
 
 
-def _check_unique_ids(*groups: Tuple[_CatalogFile, str, Mapping[str, Any]]) -> None:
+def _check_unique_ids(*groups: Tuple[CatalogFile, str, Mapping[str, Any]]) -> None:
     """Raise if one id names two things, which would make `department_for` ambiguous."""
     owners: Dict[str, str] = {}
     for file, key, items in groups:

@@ -5,24 +5,32 @@ import logging
 import os
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from actions.cases import MediaItem, NewCase, create_case, record_handoff
 from actions.catalog import Catalog, get_catalog
+from actions.db.models import utc_now
 from actions.db.session import PROJECT_ROOT, session_scope
 from actions.forms.base import (
     CONFIRM_CANCEL,
     CONFIRM_SEND,
+    GROUP_ANSWER_SLOT,
+    REQUEST_TYPE_OF_FORM,
     WAY_OUT_CANCEL,
+    WAY_OUT_EXIT,
     WAY_OUT_HUMAN,
 )
 from actions.forms.status import reply_with_case
+from actions.routing.decide import RoutingDecision, decide_routing
+from actions.routing.groups import NO_GROUP, groups_in_conversation, services_for
+from actions.routing.linking import find_nearby_open_case, window_start
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +54,8 @@ REQUEST_SLOTS = (
     "folio",
 )
 
-REQUEST_TYPE_OF_FORM = {
-    "report_form": "reporte",
-    "complaint_form": "denuncia",
-    "procedure_form": "tramite",
-    "advice_form": "asesoria",
-    "information_form": "consulta",
-    "violence_form": "violencia",
-}
+# At most this many services of the directory follow a new case.
+MAX_SERVICES_OFFERED = 3
 
 
 def reset_request_events(include_attachments: bool = True) -> List[EventType]:
@@ -102,26 +104,52 @@ def keep_unsaved_request(request: NewCase) -> None:
         spool.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+def case_groups(tracker: Tracker, catalog: Catalog) -> Tuple[List[Text], List[Text]]:
+    """Return the citizen's groups and, among them, those chosen in the form.
+
+    Groups come from every message of the conversation and from the answer
+    to the form's question about groups, in the order of ``groups.yml``.
+    """
+    answer = tracker.get_slot(GROUP_ANSWER_SLOT) or NO_GROUP
+    answered = [group for group in answer.split(",") if group in catalog.groups]
+    mentioned = groups_in_conversation(tracker.events, catalog.groups)
+    groups = [
+        group for group in catalog.groups if group in answered or group in mentioned
+    ]
+    return groups, answered
+
+
 def build_request(form: Text, tracker: Tracker, catalog: Catalog) -> NewCase:
-    """Turn the slots of a confirmed form into a new case."""
+    """Turn the slots of a confirmed form into a routed, prioritized new case."""
+    return plan_request(form, tracker, catalog)[0]
+
+
+def plan_request(
+    form: Text, tracker: Tracker, catalog: Catalog
+) -> Tuple[NewCase, RoutingDecision]:
+    """Build the new case of a confirmed form, with the routing behind it."""
     slot = tracker.get_slot
     request_type = REQUEST_TYPE_OF_FORM[form]
-    service = catalog.service
+    groups, answered = case_groups(tracker, catalog)
     fields: Dict[Text, Any] = {
         "request_type": request_type,
         "sender": tracker.sender_id,
         "channel": (tracker.latest_message.get("metadata") or {}).get("channel")
         or tracker.get_latest_input_channel(),
         "description": slot("description"),
+        "groups": tuple(groups),
+        "answered_groups": tuple(answered),
     }
 
+    category: Optional[Text] = None
+    address: Optional[Text] = None
+    notes: List[Text] = []
     if form in ("report_form", "complaint_form"):
-        category = catalog.categories[slot("category")]
+        category = catalog.categories[slot("category")].id
+        address = slot("address")
         fields.update(
-            category=category.id,
-            department=category.department,
-            sla_hours=category.sla_hours,
-            address=slot("address"),
+            category=category,
+            address=address,
             reference=slot("reference"),
             latitude=slot("latitude"),
             longitude=slot("longitude"),
@@ -129,36 +157,34 @@ def build_request(form: Text, tracker: Tracker, catalog: Catalog) -> NewCase:
         )
     elif form == "procedure_form":
         procedure = catalog.procedures[slot("procedure")]
+        category = procedure.id
         fields.update(
             subject=procedure.id,
-            department=procedure.department,
-            sla_hours=procedure.sla_hours,
             description=f"Pide que le contacten para: {procedure.name}",
         )
     elif form == "advice_form":
-        topic = catalog.advice_topics[slot("advice_topic")]
-        fields.update(
-            subject=topic.id, department=topic.department, sla_hours=topic.sla_hours
-        )
+        category = catalog.advice_topics[slot("advice_topic")].id
+        fields.update(subject=category)
     elif form == "information_form":
-        fields.update(
-            department=service["information_department"],
-            sla_hours=int(service["information_sla_hours"]),
-            description=slot("question"),
-        )
+        fields.update(description=slot("question"))
     elif form == "violence_form":
-        in_danger = "sí" if slot("in_danger") else "no"
+        address = slot("address")
+        in_danger = slot("in_danger")
         fields.update(
-            department=service["violence_department"],
-            sla_hours=int(service["violence_sla_hours"]),
-            address=slot("address"),
+            address=address,
             latitude=slot("latitude"),
             longitude=slot("longitude"),
             contact=slot("safe_contact"),
-            priority="urgente",
-            needs_escalation=True,
-            status_note=f"En peligro al escribir: {in_danger}",
+            in_danger=in_danger,
         )
+        danger_text = {True: "sí", False: "no"}.get(in_danger, "no respondió")
+        notes.append(f"En peligro al escribir: {danger_text}")
+
+    decision = decide_routing(catalog, request_type, category, address, groups)
+    fields.update(decision.case_fields())
+    if decision.route.is_referral:
+        notes.append(f"Canalizado a {decision.route.department.name}")
+    fields["status_note"] = ". ".join(notes) or None
 
     if form in ("report_form", "complaint_form", "violence_form"):
         fields["media"] = tuple(
@@ -170,7 +196,39 @@ def build_request(form: Text, tracker: Tracker, catalog: Catalog) -> NewCase:
             )
             for item in slot("attachments") or []
         )
-    return NewCase(**fields)
+    return NewCase(**fields), decision
+
+
+def linked_case_id(
+    session: Session, request: NewCase, catalog: Catalog
+) -> Optional[int]:
+    """Return the id of the open case this report should join, if any."""
+    linking = catalog.routing.linking
+    if request.request_type not in linking.request_types or not request.category:
+        return None
+    match = find_nearby_open_case(
+        session,
+        category=request.category,
+        since=window_start(utc_now(), linking.days),
+        max_distance_meters=linking.distance_meters,
+        street=request.street,
+        area=request.area,
+        latitude=request.latitude,
+        longitude=request.longitude,
+    )
+    return match.id if match else None
+
+
+def store_request(request: NewCase, catalog: Catalog) -> Text:
+    """Link, insert and queue a new case in one transaction; return its folio.
+
+    Raises:
+        SQLAlchemyError: If the case store rejects it; nothing is stored.
+    """
+    with session_scope() as session:
+        request.linked_case_id = linked_case_id(session, request, catalog)
+        case = create_case(session, request)
+        return case.folio
 
 
 class SubmitRequest(Action):
@@ -186,6 +244,8 @@ class SubmitRequest(Action):
         way_out = tracker.get_slot("way_out")
         confirmation = tracker.get_slot("confirmation")
 
+        if way_out == WAY_OUT_EXIT:
+            return self.close_quietly(form, dispatcher, tracker)
         if way_out == WAY_OUT_HUMAN:
             events = hand_off(dispatcher, tracker, reason=f"sin avance en {form}")
             return events + reset_request_events()
@@ -219,33 +279,105 @@ class SubmitRequest(Action):
         form: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> List[EventType]:
         catalog = get_catalog()
-        request = build_request(form, tracker, catalog)
+        request, decision = plan_request(form, tracker, catalog)
         try:
-            with session_scope() as session:
-                case = create_case(session, request)
-                folio = case.folio
+            folio = store_request(request, catalog)
         except SQLAlchemyError:
             logger.exception("Could not store a %s request", request.request_type)
             keep_unsaved_request(request)
             dispatcher.utter_message(response="utter_store_unavailable")
             return reset_request_events()
 
-        department = catalog.departments[request.department]
-        response = (
-            "utter_violence_case_created"
-            if form == "violence_form"
-            else "utter_case_created"
-        )
+        reply_to_new_case(dispatcher, form, request, decision, folio, catalog)
+        return reset_request_events()
+
+    @staticmethod
+    def close_quietly(
+        form: Optional[Text], dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> List[EventType]:
+        """End a violence report at once with a neutral goodbye, and start over.
+
+        The case is stored with what the person gave, so that it still
+        reaches the on-call channel; the reply says nothing about violence in
+        case someone else reads the phone.
+        """
+        if form == "violence_form":
+            catalog = get_catalog()
+            request = build_request(form, tracker, catalog)
+            closing = "Cerró la conversación con «salir»: contactar con cuidado"
+            request.status_note = ". ".join(
+                note for note in (request.status_note, closing) if note
+            )
+            if not request.contact:
+                request.contact = "No lo indicó"
+            try:
+                store_request(request, catalog)
+            except SQLAlchemyError:
+                logger.exception("Could not store a violence case closed with salir")
+                keep_unsaved_request(request)
+        dispatcher.utter_message(response="utter_neutral_closing")
+        return [AllSlotsReset()]
+
+
+def reply_to_new_case(
+    dispatcher: CollectingDispatcher,
+    form: Text,
+    request: NewCase,
+    decision: RoutingDecision,
+    folio: Text,
+    catalog: Catalog,
+) -> None:
+    """Tell the citizen their folio, who handles the case and what else helps."""
+    department = catalog.departments[request.department]
+    response_time = format_response_time(request.sla_hours)
+    if form == "violence_form":
         dispatcher.utter_message(
-            response=response,
+            response="utter_violence_case_created",
             folio=folio,
             department=department.name,
-            response_time=format_response_time(request.sla_hours),
+            response_time=response_time,
         )
-        category = catalog.categories.get(request.category or "")
-        if category is not None and category.citizen_note:
-            dispatcher.utter_message(text=category.citizen_note)
-        return reset_request_events()
+    elif department.is_external:
+        delivery = catalog.routing.delivery_for(department.id)
+        sent = delivery.method != "internal"
+        dispatcher.utter_message(
+            response="utter_case_referred" if sent else "utter_case_referred_call",
+            folio=folio,
+            agency=department.name,
+            phone=department.phone,
+            hours=department.hours,
+            have_at_hand=delivery.have_at_hand,
+        )
+    else:
+        dispatcher.utter_message(
+            response="utter_case_created",
+            folio=folio,
+            department=department.name,
+            response_time=response_time,
+        )
+
+    if request.linked_case_id is not None:
+        dispatcher.utter_message(response="utter_already_reported")
+    if decision.route.citizen_note and form != "violence_form":
+        dispatcher.utter_message(text=decision.route.citizen_note)
+    offer_services(dispatcher, decision, list(request.groups), catalog)
+
+
+def offer_services(
+    dispatcher: CollectingDispatcher,
+    decision: RoutingDecision,
+    groups: List[Text],
+    catalog: Catalog,
+) -> None:
+    """Say that a group got the case priority, and offer services for it."""
+    if decision.raised_by_group:
+        dispatcher.utter_message(response="utter_priority_for_group")
+    services = services_for(catalog.directory, groups, MAX_SERVICES_OFFERED)
+    if services:
+        dispatcher.utter_message(
+            response="utter_services_for_groups",
+            services="\n".join(entry.describe() for entry in services),
+        )
 
 
 def hand_off(

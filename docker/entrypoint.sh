@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start one process of the assistant: `rasa` (the default) or `actions`.
+# Start one process of the assistant: `rasa` (the default), `actions` or
+# `escalation` (the delivery worker; the actions process migrates the schema).
 set -euo pipefail
 cd /app
 
@@ -11,6 +12,10 @@ case "${1:-rasa}" in
   actions)
     python -m actions.db.migrate
     exec rasa run actions --port "${ACTIONS_PORT:-5055}"
+    ;;
+  escalation)
+    exec python -m actions.escalation.worker \
+      --endpoints "${ESCALATION_ENDPOINTS:-endpoints.yml}"
     ;;
   *)
     exec "$@"

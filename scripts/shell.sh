@@ -3,6 +3,7 @@
 # action server stops when the shell ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/env.sh
 mkdir -p var/log
 
 .venv/bin/rasa run actions --port 5055 >var/log/actions.log 2>&1 &

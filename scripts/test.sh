@@ -5,6 +5,7 @@
 # Then the test stories.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/env.sh
 
 .venv/bin/rasa data validate
 .venv/bin/rasa train --fixed-model-name chatcun --out models

@@ -7,6 +7,11 @@ is extracted, the form is rejected and a rule answers the interruption before
 the form resumes. After three invalid answers the form asks whether to talk
 to a person, cancel or try again, so it never loops.
 
+Where a vulnerable group would change the service (a priority rule of
+``catalog/priority.yml`` could apply), the form asks once per conversation,
+just before the confirmation, whether one of those groups applies; it skips
+the question when a message already named a group.
+
 Validators here only read and set slots: Rasa may run a validation action
 twice for one message, so nothing in this module writes to the case store.
 """
@@ -30,6 +35,14 @@ from actions.location import (
     encode_shared_location,
     mentions_outside_place,
 )
+from actions.routing.groups import (
+    NO_GROUP,
+    NO_GROUP_WORDS,
+    groups_in_conversation,
+    groups_in_text,
+    question_options,
+    read_group_answer,
+)
 from actions.text import normalize, parse_option
 
 logger = logging.getLogger(__name__)
@@ -37,6 +50,9 @@ logger = logging.getLogger(__name__)
 MAX_INVALID_ATTEMPTS = 3
 BARE_NUMBER = re.compile(r"^\W*\d+\W*$")
 INTERRUPTION_CONFIDENCE = 0.6
+# Leaving a request for the violence form takes a surer reading, because a
+# short answer such as "por mi casa" can look like violence to the model.
+VIOLENCE_SWITCH_CONFIDENCE = 0.8
 
 # Intents answered by a rule while the form waits, after which it resumes.
 # An emergency is not among them: the form shows 911 at once and still keeps
@@ -62,7 +78,24 @@ NO_REFERENCE_WORDS = frozenset(
 )
 
 CONFIRM_SEND, CONFIRM_CORRECT, CONFIRM_CANCEL = "send", "correct", "cancel"
-WAY_OUT_HUMAN, WAY_OUT_CANCEL = "human", "cancel"
+WAY_OUT_HUMAN, WAY_OUT_CANCEL, WAY_OUT_EXIT = "human", "cancel", "exit"
+# Answers that end the form at once, without a question in between.
+ENDING_WAY_OUTS = (WAY_OUT_HUMAN, WAY_OUT_CANCEL, WAY_OUT_EXIT)
+
+REQUEST_TYPE_OF_FORM = {
+    "report_form": "reporte",
+    "complaint_form": "denuncia",
+    "procedure_form": "tramite",
+    "advice_form": "asesoria",
+    "information_form": "consulta",
+    "violence_form": "violencia",
+}
+
+# The slot that stores the answer to the question about groups, and the slot
+# that carries its numbered options into the question's text. Neither is
+# emptied between requests, so the question comes once per conversation.
+GROUP_ANSWER_SLOT = "group_answer"
+GROUP_OPTIONS_SLOT = "group_options"
 
 
 def message_metadata(tracker: Tracker) -> Dict[Text, Any]:
@@ -139,16 +172,81 @@ class RequestFormValidation(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[Text]:
-        # A citizen who chose a person or to cancel has answered the last
-        # question: the form ends with that answer, which stays validated.
-        if tracker.get_slot("way_out") in (WAY_OUT_HUMAN, WAY_OUT_CANCEL):
+        # A citizen who chose a person, to cancel or to leave has answered the
+        # last question: the form ends with that answer, which stays validated.
+        if tracker.get_slot("way_out") in ENDING_WAY_OUTS:
             return ["way_out"]
         if tracker.get_slot("confirmation") == CONFIRM_CANCEL:
             return ["confirmation"]
         slots = self.form_slots(tracker)
+        if "confirmation" in slots and self.includes_group_question(tracker):
+            position = slots.index("confirmation")
+            slots = slots[:position] + [GROUP_ANSWER_SLOT] + slots[position:]
         if (tracker.get_slot("invalid_attempts") or 0) >= MAX_INVALID_ATTEMPTS:
             slots = ["way_out"] + slots
         return slots
+
+    # Vulnerable groups --------------------------------------------------------
+
+    def group_choices(self, tracker: Tracker) -> List[Text]:
+        """Return the groups that would change this request's priority.
+
+        Only groups with a question option in ``groups.yml`` count, in the
+        file's order. Empty until the request's category is known.
+        """
+        request_type = REQUEST_TYPE_OF_FORM.get(self.form_name())
+        if request_type is None:
+            return []
+        category = (
+            tracker.get_slot("category")
+            or tracker.get_slot("procedure")
+            or tracker.get_slot("advice_topic")
+        )
+        if category is None and request_type in ("reporte", "denuncia", "tramite"):
+            return []
+        catalog = get_catalog()
+        askable = [
+            group.id for group in catalog.groups.values() if group.question_option
+        ]
+        return catalog.priority.groups_that_matter(request_type, category, askable)
+
+    def includes_group_question(self, tracker: Tracker) -> bool:
+        """Tell whether the group question belongs among the form's slots.
+
+        Once answered it stays in the list, so that its answer is validated;
+        it is filled then, so it is never asked again.
+        """
+        if tracker.get_slot(GROUP_ANSWER_SLOT) is not None:
+            return True
+        return bool(self.groups_to_ask(tracker))
+
+    def groups_to_ask(self, tracker: Tracker) -> List[Text]:
+        """Return the groups to ask about, or nothing when the question is moot.
+
+        The question is skipped when the citizen already answered it in this
+        conversation or a message named a group.
+        """
+        if tracker.get_slot(GROUP_ANSWER_SLOT) is not None:
+            return []
+        if groups_in_conversation(tracker.events, get_catalog().groups):
+            return []
+        return self.group_choices(tracker)
+
+    def group_options_events(
+        self, tracker: Tracker, events: List[EventType]
+    ) -> List[EventType]:
+        """Set the numbered options of the group question when it is due.
+
+        `utter_ask_group_answer` shows them through the `group_options` slot.
+        """
+        tracker.add_slots(events)
+        choices = self.groups_to_ask(tracker)
+        if not choices:
+            return []
+        options = question_options(get_catalog().groups, choices)
+        if options == tracker.get_slot(GROUP_OPTIONS_SLOT):
+            return []
+        return [SlotSet(GROUP_OPTIONS_SLOT, options)]
 
     async def next_requested_slot(
         self,
@@ -177,9 +275,15 @@ class RequestFormValidation(FormValidationAction):
         intent, confidence = latest_intent(tracker)
         if requested_slot == "way_out" and intent in ("human_handoff", "cancel"):
             return False
-        return intent in self.interruption_intents and (
-            confidence >= INTERRUPTION_CONFIDENCE
-        )
+        if requested_slot == GROUP_ANSWER_SLOT and (
+            normalize(text) in NO_GROUP_WORDS
+            or groups_in_text(text, get_catalog().groups)
+        ):
+            return False
+        threshold = INTERRUPTION_CONFIDENCE
+        if intent == "report_violence":
+            threshold = VIOLENCE_SWITCH_CONFIDENCE
+        return intent in self.interruption_intents and confidence >= threshold
 
     async def get_extraction_events(
         self,
@@ -252,7 +356,7 @@ class RequestFormValidation(FormValidationAction):
             if len(merged) > len(current):
                 dispatcher.utter_message(response="utter_attachment_saved")
                 events.append(SlotSet("attachments", merged))
-        return events
+        return events + self.group_options_events(tracker, events)
 
     accepts_attachments = True
 
@@ -283,7 +387,7 @@ class RequestFormValidation(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Dict[Text, Any]:
-        if slot_value in (WAY_OUT_HUMAN, WAY_OUT_CANCEL):
+        if slot_value in ENDING_WAY_OUTS:
             return {"way_out": slot_value}
         if slot_value == "retry":
             dispatcher.utter_message(response="utter_form_continues")
@@ -380,6 +484,29 @@ class RequestFormValidation(FormValidationAction):
             return self.valid({"confirmation": CONFIRM_CANCEL})
         return self.invalid(
             "confirmation", dispatcher, tracker, "utter_invalid_confirmation"
+        )
+
+    def validate_group_answer(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        """Read the groups chosen by number or named in words, or none.
+
+        The question is optional: after one answer that cannot be read, the
+        form moves on as if the citizen preferred not to say.
+        """
+        chosen = read_group_answer(
+            str(slot_value or ""), self.group_choices(tracker), get_catalog().groups
+        )
+        if chosen is not None:
+            return self.valid({GROUP_ANSWER_SLOT: ",".join(chosen) or NO_GROUP})
+        if int(tracker.get_slot("invalid_attempts") or 0) >= 1:
+            return self.valid({GROUP_ANSWER_SLOT: NO_GROUP})
+        return self.invalid(
+            GROUP_ANSWER_SLOT, dispatcher, tracker, "utter_invalid_group_answer"
         )
 
     def validate_yes_no(

@@ -1,22 +1,34 @@
 """The short form for violence: safety first, then only what staff need.
 
 It never asks for names or details that would put the person at risk if
-someone else reads the phone, and every question can be skipped.
+someone else reads the phone, and every question can be skipped. When it
+starts it says what to do now and that a person will make contact, and that
+writing *salir* closes the conversation: the case is then stored with what
+the person gave, a neutral goodbye is sent and the conversation starts over
+(see `actions.submit`).
 """
 
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms.base import INTERRUPTION_INTENTS, RequestFormValidation
+from actions.catalog import get_catalog
+from actions.forms.base import (
+    INTERRUPTION_INTENTS,
+    WAY_OUT_EXIT,
+    RequestFormValidation,
+)
 from actions.location import LOCATION_PREFIX
 from actions.text import normalize
 
 SKIP_WORDS = frozenset(
     {"no", "no se", "prefiero no decir", "prefiero no", "no quiero", "nop", "paso"}
 )
+# Words that close the conversation at once, whatever the form asked.
+EXIT_WORDS = frozenset({"salir", "salir ya", "salirme", "sal"})
 NOT_GIVEN = "No lo indicó"
 
 
@@ -34,6 +46,24 @@ class ValidateViolenceForm(RequestFormValidation):
 
     def form_slots(self, tracker: Tracker) -> List[Text]:
         return ["in_danger", "description", "address", "safe_contact", "confirmation"]
+
+    async def get_extraction_events(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[EventType]:
+        """Close on *salir*; on the first message, say what to do now."""
+        text = normalize(tracker.latest_message.get("text")).strip(" .!")
+        requested = tracker.get_slot("requested_slot")
+        if requested is not None and text in EXIT_WORDS:
+            return [SlotSet("way_out", WAY_OUT_EXIT)]
+        if requested is None:
+            dispatcher.utter_message(
+                response="utter_violence_next_steps",
+                dif_phone=get_catalog().service["dif_phone"],
+            )
+        return await super().get_extraction_events(dispatcher, tracker, domain)
 
     def validate_in_danger(
         self,

@@ -44,7 +44,8 @@ class RasaStack:
         project_root: The project folder; both servers run from it, so
             `actions` and `channels` import as packages.
         model: The model archive to serve.
-        work_dir: Folder for the generated credentials, endpoints and logs.
+        work_dir: Folder for the generated credentials, endpoints and logs,
+            and the SQLite case store of the action server.
         credentials: The credentials.yml content; `channels` for Rasa.
         rasa_command: Program and leading arguments that run Rasa's CLI;
             `<venv>/bin/rasa` by default.
@@ -77,11 +78,11 @@ class RasaStack:
         self.actions_log = work_dir / "actions.log"
 
     def start(self, timeout_seconds: float = 420.0) -> None:
-        """Start both servers and wait until they answer.
+        """Start both servers and wait until they respond.
 
         Raises:
-            StackStartError: If a server exits or does not answer in time;
-                the message ends with the tail of its log.
+            StackStartError: If a server exits or does not respond in time.
+                The message ends with the tail of its log.
         """
         credentials_file = self.work_dir / "credentials.yml"
         credentials_file.write_text(yaml.safe_dump(self.credentials), "utf-8")
@@ -90,8 +91,9 @@ class RasaStack:
         endpoints_file.write_text(yaml.safe_dump(endpoints), "utf-8")
 
         env = dict(os.environ)
-        env.setdefault("DATABASE_URL", f"sqlite:///{self.work_dir / 'cases.db'}")
+        env["DATABASE_URL"] = f"sqlite:///{self.work_dir / 'cases.db'}"
         env.update(self._extra_env)
+        self._migrate_case_store(env)
 
         actions = self._spawn(
             [*self._rasa_program, "run", "actions", "--port", str(self.action_port)],
@@ -122,6 +124,25 @@ class RasaStack:
             actions, f"{self.action_url}/health", self.actions_log, deadline
         )
         self._wait_until_up(rasa, f"{self.rasa_url}/status", self.rasa_log, deadline)
+
+    def _migrate_case_store(self, env: Dict[str, str]) -> None:
+        # The actions keep cases in the database named by DATABASE_URL, a
+        # fresh SQLite file here, which needs the project's schema first.
+        if not (self.project_root / "actions" / "db" / "migrate.py").exists():
+            return
+        done = subprocess.run(
+            [sys.executable, "-m", "actions.db.migrate"],
+            cwd=self.project_root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise StackStartError(
+                f"Migrating the case store failed:\n{done.stdout}{done.stderr}"
+            )
 
     def stop(self) -> None:
         """Stop the servers this stack started, by process id."""
@@ -173,7 +194,7 @@ class RasaStack:
                 pass
             time.sleep(1.0)
         self.stop()
-        raise StackStartError(f"No answer from {url} in time:\n" + _tail(log_file))
+        raise StackStartError(f"No response from {url} in time:\n" + _tail(log_file))
 
 
 def _tail(log_file: Path, lines: int = 40) -> str:
