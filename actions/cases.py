@@ -178,10 +178,18 @@ def find_case_for_sender(session: Session, folio_text: str, sender: str) -> Opti
 
 
 def list_open_cases(session: Session, sender: str, limit: int = 5) -> List[Case]:
-    """Return the sender's open cases, newest first."""
+    """Return the sender's open cases, newest first.
+
+    Violence cases are left out: listing them would tell whoever holds the
+    phone that a report exists. Their folio still finds them.
+    """
     statement = (
         select(Case)
-        .where(Case.sender == sender, Case.status.in_(OPEN_STATUSES))
+        .where(
+            Case.sender == sender,
+            Case.status.in_(OPEN_STATUSES),
+            Case.request_type != "violencia",
+        )
         .order_by(Case.id.desc())
         .limit(limit)
     )

@@ -156,17 +156,48 @@ async def test_same_media_is_not_attached_twice():
     assert "utter_attachment_saved" not in replies
 
 
-@pytest.mark.parametrize("intent", ["help", "cancel", "human_handoff", "out_of_scope"])
-async def test_interruption_is_not_taken_as_answer(intent):
-    tracker = asked("description", "ayuda porfa", intent=intent)
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("ayuda porfa", "help"),
+        ("cancelar", "cancel"),
+        ("ya no quiero, olvidalo", "cancel"),
+        ("quiero hablar con alguien", "human_handoff"),
+        ("quien gano el partido", "out_of_scope"),
+    ],
+)
+async def test_interruption_is_not_taken_as_answer(text, intent):
+    tracker = asked("description", text, intent=intent)
     slots, replies = await run_action(REPORT, tracker)
     assert "description" not in slots
     assert replies == []
 
 
+@pytest.mark.parametrize("text", ["ya envialo", "mandalo ya"])
+async def test_send_words_confirm_despite_cancel_intent(text):
+    full = {
+        "category": "bache",
+        "description": "bache grande",
+        "address": "Av. Kabah, SM 64",
+        "reference": "frente al Oxxo",
+    }
+    tracker = asked("confirmation", text, intent="cancel", slots=full)
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots["confirmation"] == "send"
+
+
+async def test_complete_address_is_never_an_interruption():
+    tracker = asked("address", "SM 21 MZ 5 LT 3", intent="check_case_status")
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots["address"] == "SM 21 MZ 5 LT 3"
+
+
 async def test_emergency_warns_and_keeps_answer():
     tracker = asked(
-        "description", "ya se cayo un motociclista en el bache", intent="emergency"
+        "description",
+        "ya se cayo un motociclista en el bache",
+        intent="emergency",
+        confidence=0.9,
     )
     slots, replies = await run_action(REPORT, tracker)
     assert replies[0] == "utter_emergency"
@@ -341,3 +372,32 @@ async def test_status_folio_without_prefix(database):
     )
     slots, _ = await run_action(ValidateStatusForm(), tracker)
     assert slots["folio"] == folio
+
+
+async def test_emergency_is_not_a_wrong_answer():
+    tracker = asked(
+        "address", "AUXILIO hay un choque", intent="emergency", confidence=0.95
+    )
+    slots, replies = await run_action(REPORT, tracker)
+    assert replies == ["utter_emergency"]
+    assert slots.get("invalid_attempts", 0) == 0
+
+
+async def test_category_words_also_keep_description():
+    tracker = asked("category", "hay un bache enorme q ya se llevo 2 llantas")
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots["category"] == "bache"
+    assert slots["description"] == "hay un bache enorme q ya se llevo 2 llantas"
+    assert slots["requested_slot"] == "address"
+
+
+async def test_violence_cancel_closes_without_dropping():
+    tracker = make_tracker(
+        text="cancelar",
+        intent="cancel",
+        slots={"requested_slot": "address", "in_danger": False, "description": "x y"},
+        active_loop="violence_form",
+    )
+    slots, _ = await run_action(ValidateViolenceForm(), tracker)
+    assert slots["way_out"] == "exit"
+    assert slots["requested_slot"] is None

@@ -224,3 +224,26 @@ async def test_words_not_understood_get_menu():
     tracker = make_tracker(text="asdfgh", intent="nlu_fallback")
     _, replies = await run_action(UnclearMessage(), tracker)
     assert replies == ["utter_menu"]
+
+
+async def test_violence_case_hidden_from_listing_and_notes(database):
+    slots = {
+        "in_danger": True,
+        "description": "mi pareja me amenaza",
+        "address": "No lo indicó",
+        "safe_contact": "por este WhatsApp",
+        "confirmation": "send",
+    }
+    await run_action(SubmitRequest(), finished("violence_form", slots))
+    [case] = stored_cases()
+
+    tracker = make_tracker(text="como van mis casos", intent="check_case_status")
+    _, replies = await run_action(CheckCaseStatus(), tracker)
+    assert replies == ["utter_no_open_cases"]
+
+    _, replies = await run_action(
+        SubmitRequest(), finished("status_form", {"folio": case["folio"]})
+    )
+    assert "Estado" in joined_replies(replies)
+    assert "Nota" not in joined_replies(replies)
+    assert "peligro" not in joined_replies(replies)

@@ -53,6 +53,17 @@ INTERRUPTION_CONFIDENCE = 0.6
 # Leaving a request for the violence form takes a surer reading, because a
 # short answer such as "por mi casa" can look like violence to the model.
 VIOLENCE_SWITCH_CONFIDENCE = 0.8
+# The same holds for the 911 warning inside a form ("frente a la farmacia").
+EMERGENCY_WARNING_CONFIDENCE = 0.8
+# Words that really ask to stop; anything else the model calls "cancel" is
+# read as an answer.
+CANCEL_WORDS = re.compile(
+    r"\b(cancel\w*|olvid\w*|ya no|dejalo|dejemoslo|mejor no|no quiero|"
+    r"salir|salte|deten\w*|basta|stop|alto)\b"
+)
+SEND_WORDS = re.compile(r"\b(envia\w*|enviar|manda\w*|mandar)\b")
+# Free-text answers are cut to this length so a summary fits one message.
+MAX_ANSWER_CHARS = 1000
 
 # Intents answered by a rule while the form waits, after which it resumes.
 # An emergency is not among them: the form shows 911 at once and still keeps
@@ -280,6 +291,14 @@ class RequestFormValidation(FormValidationAction):
             or groups_in_text(text, get_catalog().groups)
         ):
             return False
+        if intent == "cancel" and not CANCEL_WORDS.search(normalize(text)):
+            # "ya" or "ya envialo" reads as cancel to the model; only an
+            # explicit word stops a request and throws its answers away.
+            return False
+        if requested_slot == "address" and not check_address(
+            text, get_catalog().places
+        ):
+            return False
         threshold = INTERRUPTION_CONFIDENCE
         if intent == "report_violence":
             threshold = VIOLENCE_SWITCH_CONFIDENCE
@@ -298,7 +317,7 @@ class RequestFormValidation(FormValidationAction):
         extracted: Dict[Text, Any] = {}
 
         intent, confidence = latest_intent(tracker)
-        if intent == "emergency" and confidence >= INTERRUPTION_CONFIDENCE:
+        if intent == "emergency" and confidence >= EMERGENCY_WARNING_CONFIDENCE:
             dispatcher.utter_message(response="utter_emergency")
 
         if requested is None:
@@ -309,7 +328,7 @@ class RequestFormValidation(FormValidationAction):
             elif requested == "way_out":
                 extracted["way_out"] = self.read_way_out(text, tracker)
             elif text:
-                extracted[requested] = text
+                extracted[requested] = text[:MAX_ANSWER_CHARS]
         return [SlotSet(slot, value) for slot, value in extracted.items()]
 
     def extract_from_first_message(self, tracker: Tracker) -> Dict[Text, Any]:
@@ -321,7 +340,7 @@ class RequestFormValidation(FormValidationAction):
         form_slots = self.form_slots(tracker)
         extracted: Dict[Text, Any] = {}
         if "description" in form_slots and len(normalize(text).split()) >= 5:
-            extracted["description"] = text.strip()
+            extracted["description"] = text.strip()[:MAX_ANSWER_CHARS]
         pending_location = tracker.get_slot("pending_location")
         if "address" in form_slots and pending_location:
             extracted["address"] = pending_location
@@ -369,6 +388,10 @@ class RequestFormValidation(FormValidationAction):
         **kwargs: Any,
     ) -> Dict[Text, Any]:
         """Reject an answer with a reply, counting toward the way out."""
+        intent, confidence = latest_intent(tracker)
+        if intent == "emergency" and confidence >= EMERGENCY_WARNING_CONFIDENCE:
+            # The 911 warning was the reply; an emergency is no wrong answer.
+            return {slot: None}
         attempts = int(tracker.get_slot("invalid_attempts") or 0) + 1
         if attempts < MAX_INVALID_ATTEMPTS:
             dispatcher.utter_message(response=response, **kwargs)
@@ -466,7 +489,10 @@ class RequestFormValidation(FormValidationAction):
     ) -> Dict[Text, Any]:
         option = parse_option(str(slot_value or ""), 3)
         normalized = normalize(str(slot_value or ""))
-        if option is None and normalized in ("enviar", "confirmar", "correcto"):
+        if option is None and (
+            normalized in ("enviar", "confirmar", "correcto")
+            or SEND_WORDS.search(normalized)
+        ):
             option = 1
         if option is None and normalized in ("corregir", "cambiar", "editar"):
             option = 2

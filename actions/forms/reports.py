@@ -61,7 +61,13 @@ class ValidateReportForm(RequestFormValidation):
             return self.valid({"category": ids[option - 1]})
         named = category_from_message(tracker, self.request_type)
         if named:
-            return self.valid({"category": named})
+            values = {"category": named}
+            text = str(slot_value or "").strip()
+            if tracker.get_slot("description") is None and len(text.split()) >= 5:
+                # The citizen described the problem instead of picking a
+                # number: keep it as the description rather than ask again.
+                values["description"] = text
+            return self.valid(values)
         return self.invalid("category", dispatcher, tracker, "utter_invalid_option")
 
 

@@ -49,7 +49,9 @@ def describe_case(case: Case) -> Text:
         f"Lo atiende: {department.name}",
         f"Última actualización: {format_local_time(case.updated_at)}",
     ]
-    if last is not None and last.note:
+    # Notes of a violence case stay with staff: whoever holds the phone may
+    # not be the person who reported it.
+    if last is not None and last.note and case.request_type != "violencia":
         lines.append(f"Nota: {last.note}")
     return "\n".join(lines)
 

@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.catalog import get_catalog
 from actions.forms.base import (
+    latest_intent,
     INTERRUPTION_INTENTS,
     WAY_OUT_EXIT,
     RequestFormValidation,
@@ -56,7 +57,11 @@ class ValidateViolenceForm(RequestFormValidation):
         """Close on *salir*; on the first message, say what to do now."""
         text = normalize(tracker.latest_message.get("text")).strip(" .!")
         requested = tracker.get_slot("requested_slot")
-        if requested is not None and text in EXIT_WORDS:
+        intent, _ = latest_intent(tracker)
+        # Cancelling here would drop the report and the alert to the on-call
+        # team, so "cancelar" closes like *salir*: stored, then a neutral
+        # goodbye.
+        if requested is not None and (text in EXIT_WORDS or intent == "cancel"):
             return [SlotSet("way_out", WAY_OUT_EXIT)]
         if requested is None:
             dispatcher.utter_message(
