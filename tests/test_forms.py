@@ -401,3 +401,12 @@ async def test_violence_cancel_closes_without_dropping():
     slots, _ = await run_action(ValidateViolenceForm(), tracker)
     assert slots["way_out"] == "exit"
     assert slots["requested_slot"] is None
+
+
+async def test_place_reference_gets_no_911_warning():
+    tracker = asked(
+        "reference", "frente a la farmacia", intent="emergency", confidence=0.95
+    )
+    slots, replies = await run_action(REPORT, tracker)
+    assert replies == []
+    assert slots["reference"] == "frente a la farmacia"

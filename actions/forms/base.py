@@ -55,6 +55,13 @@ INTERRUPTION_CONFIDENCE = 0.6
 VIOLENCE_SWITCH_CONFIDENCE = 0.8
 # The same holds for the 911 warning inside a form ("frente a la farmacia").
 EMERGENCY_WARNING_CONFIDENCE = 0.8
+# An answer that places something ("frente a la farmacia") is no emergency,
+# whatever the model reads in it.
+PLACE_REFERENCE = re.compile(
+    r"^\W*(frente|enfrente|junto|atras|detras|cerca|por|a un lado|al lado|"
+    r"esquina|entre|sobre|en la|en el)\b",
+    re.IGNORECASE,
+)
 # Words that really ask to stop; anything else the model calls "cancel" is
 # read as an answer.
 CANCEL_WORDS = re.compile(
@@ -317,7 +324,11 @@ class RequestFormValidation(FormValidationAction):
         extracted: Dict[Text, Any] = {}
 
         intent, confidence = latest_intent(tracker)
-        if intent == "emergency" and confidence >= EMERGENCY_WARNING_CONFIDENCE:
+        if (
+            intent == "emergency"
+            and confidence >= EMERGENCY_WARNING_CONFIDENCE
+            and not (requested in ("address", "reference") and PLACE_REFERENCE.match(text))
+        ):
             dispatcher.utter_message(response="utter_emergency")
 
         if requested is None:
