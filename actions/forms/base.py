@@ -327,7 +327,10 @@ class RequestFormValidation(FormValidationAction):
         if (
             intent == "emergency"
             and confidence >= EMERGENCY_WARNING_CONFIDENCE
-            and not (requested in ("address", "reference") and PLACE_REFERENCE.match(text))
+            and not (
+                requested in ("address", "reference")
+                and PLACE_REFERENCE.match(normalize(text))
+            )
         ):
             dispatcher.utter_message(response="utter_emergency")
 
