@@ -209,10 +209,20 @@ def change_status(
 
 
 def record_handoff(
-    session: Session, sender: str, reason: Optional[str], last_message: Optional[str]
+    session: Session,
+    sender: str,
+    reason: Optional[str],
+    last_message: Optional[str],
+    answers: Optional[str] = None,
 ) -> HandoffRequest:
-    """Record that a citizen asked for a person, for staff to pick up."""
-    handoff = HandoffRequest(sender=sender, reason=reason, last_message=last_message)
+    """Record that a citizen asked for a person, for staff to pick up.
+
+    `reason` names the situation in a few fixed words and is logged; what the
+    citizen wrote goes only in `last_message` and `answers`.
+    """
+    handoff = HandoffRequest(
+        sender=sender, reason=reason, last_message=last_message, answers=answers
+    )
     session.add(handoff)
     session.flush()
     logger.info("Recorded handoff request %s (%s)", handoff.id, reason or "-")

@@ -119,11 +119,18 @@ class Department:
     hours: str
     email: Optional[str]
     confirm: bool
+    keywords: Tuple[str, ...] = ()
 
     @property
     def is_external(self) -> bool:
         """Whether the body is outside the municipality, such as CFE or Aguakan."""
         return self.kind == "external"
+
+    def contact_card(self) -> str:
+        """Return the lines a citizen needs to reach the body."""
+        return (
+            f"*{self.name}*\n📞 {self.phone}\n📍 {self.address}\n🕘 {self.hours}"
+        )
 
 
 @dataclass(frozen=True)
@@ -307,6 +314,21 @@ class Catalog:
         """Return the best-matching FAQ, or None if none matches or two tie."""
         return _best_match(text, self.faqs)
 
+    def answer_question(self, text: str) -> Optional[str]:
+        """Return the catalog's answer to a question, or None if it has none.
+
+        A question that names a department or agency ("telefono de aguakan")
+        gets that body's contact card, unless a FAQ matches it better.
+        """
+        faq = self.match_faq(text)
+        faq_score = keyword_score(text, faq.keywords) if faq else 0
+        named = _best_match(
+            text, [body for body in self.departments.values() if body.keywords]
+        )
+        if named is not None and keyword_score(text, named.keywords) >= faq_score:
+            return named.contact_card()
+        return faq.answer if faq else None
+
     def department_for(
         self, category_or_procedure_or_topic_department_id: str
     ) -> Department:
@@ -377,6 +399,12 @@ def load_catalog(directory: Optional[Union[str, Path]] = None) -> Catalog:
     request_type_of.update({topic_id: "asesoria" for topic_id in advice_topics})
     routing = parse_routing(files[_ROUTING_FILE], departments, request_type_of, places)
     groups = parse_groups(files[_GROUPS_FILE])
+    for group in service["violence_department_by_group"]:
+        if group not in groups:
+            raise files[_SERVICE_FILE].error(
+                f"violence_department_by_group.{group}",
+                f"unknown group {group!r}; use one of the ids in {_GROUPS_FILE}",
+            )
     priority = parse_priority(
         files[_PRIORITY_FILE], CASE_REQUEST_TYPES, request_type_of, list(groups)
     )
@@ -430,8 +458,11 @@ def _parse_departments(file: CatalogFile) -> Dict[str, Department]:
             value,
             path,
             required=["name", "kind", "phone", "address", "hours"],
-            optional=["email", "confirm"],
+            optional=["email", "keywords", "confirm"],
         )
+        keywords: Tuple[str, ...] = ()
+        if "keywords" in entry:
+            keywords = file.text_list(entry, path, "keywords", normalized=True)
         email = file.optional_text(entry, path, "email")
         if email is not None and "@" not in email:
             raise file.error(f"{path}.email", f"invalid e-mail address {email!r}")
@@ -444,6 +475,7 @@ def _parse_departments(file: CatalogFile) -> Dict[str, Department]:
             hours=file.text(entry, path, "hours"),
             email=email,
             confirm=file.boolean(entry, path, "confirm"),
+            keywords=keywords,
         )
     return departments
 
@@ -665,6 +697,13 @@ def _parse_service(
         sla_key = f"{prefix}_sla_hours"
         service[department_key] = file.reference(root, "", department_key, departments)
         service[sla_key] = file.positive_int(root, "", sla_key)
+    by_group = root.get("violence_department_by_group") or {}
+    if not isinstance(by_group, dict):
+        raise file.type_error("violence_department_by_group", "a mapping", by_group)
+    service["violence_department_by_group"] = {
+        str(group): file.reference(by_group, "violence_department_by_group", group, departments)
+        for group in by_group
+    }
 
     women_line = file.entry(root["women_line"], "women_line", ["phone", "option"], ())
     service["women_line"] = {

@@ -8,11 +8,18 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.catalog import get_catalog
 from actions.forms.base import merge_attachments, message_metadata, received_media
+from actions.forms.services import procedure_details
 from actions.location import encode_shared_location
-from actions.submit import hand_off, reset_request_events
+from actions.submit import hand_off, hand_off_violence, reset_request_events
+from actions.text import keyword_score
 
 logger = logging.getLogger(__name__)
+
+# Words a message must share with a question or procedure of the catalog for an
+# off-topic message to get its answer.
+CLEAR_MATCH_WORDS = 2
 
 MEDIA_NAMES = {
     "image": "tu foto 📷",
@@ -81,7 +88,11 @@ class Help(Action):
 
 
 class HumanHandoff(Action):
-    """Records that the citizen wants a person; an open form stays open."""
+    """Records that the citizen wants a person; an open form stays open.
+
+    Inside a violence report the case is stored at once and goes to its
+    department on call, and the form ends.
+    """
 
     def name(self) -> Text:
         return "action_human_handoff"
@@ -89,10 +100,58 @@ class HumanHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        events = hand_off(dispatcher, tracker, reason="pidió hablar con una persona")
-        if tracker.active_loop_name:
+        form = tracker.active_loop_name
+        if form == "violence_form":
+            return hand_off_violence(dispatcher, tracker, form)
+        events = hand_off(
+            dispatcher, tracker, reason="pidió hablar con una persona", form=form
+        )
+        if form:
             dispatcher.utter_message(response="utter_form_continues")
         return events
+
+
+class OutOfScope(Action):
+    """Replies to a message classified off-topic, from the catalog when it can.
+
+    The model may classify "cuanto cuesta el acta de nacimiento" as
+    off-topic although the catalog has the procedure. Only a clear match is
+    used: a body named, or a question or procedure matched by at least two
+    words.
+    """
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        answer = catalog_answer(text)
+        if answer is None:
+            dispatcher.utter_message(response="utter_out_of_scope")
+        else:
+            dispatcher.utter_message(text=answer)
+            if not tracker.active_loop_name:
+                dispatcher.utter_message(response="utter_anything_else")
+        return []
+
+
+def catalog_answer(text: Text) -> Optional[Text]:
+    """Return the catalog's reply to a message when the match is clear, or None."""
+    catalog = get_catalog()
+    named = [body for body in catalog.departments.values() if body.keywords]
+    if any(keyword_score(text, body.keywords) for body in named):
+        return catalog.answer_question(text)
+    faq = catalog.match_faq(text)
+    if faq is not None and keyword_score(text, faq.keywords) >= CLEAR_MATCH_WORDS:
+        return faq.answer
+    procedure_id = catalog.match_procedure(text)
+    if procedure_id is not None:
+        procedure = catalog.procedures[procedure_id]
+        if keyword_score(text, procedure.keywords) >= CLEAR_MATCH_WORDS:
+            return procedure_details(procedure)
+    return None
 
 
 class UnclearMessage(Action):

@@ -90,3 +90,8 @@ def check_address(text: str, places: Places) -> Optional[str]:
     if not has_area:
         return MISSING_AREA
     return None
+
+
+def join_address(first: str, second: str) -> str:
+    """Join two parts of an address given in separate messages."""
+    return f"{first.strip().rstrip(',')}, {second.strip()}"

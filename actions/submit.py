@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,6 +19,7 @@ from actions.catalog import Catalog, get_catalog
 from actions.db.models import utc_now
 from actions.db.session import PROJECT_ROOT, session_scope
 from actions.forms.base import (
+    ADDRESS_DRAFT_SLOT,
     CONFIRM_CANCEL,
     CONFIRM_SEND,
     GROUP_ANSWER_SLOT,
@@ -28,6 +29,7 @@ from actions.forms.base import (
     WAY_OUT_HUMAN,
 )
 from actions.forms.status import reply_with_case
+from actions.forms.summary import summary_lines
 from actions.routing.decide import RoutingDecision, decide_routing
 from actions.routing.groups import NO_GROUP, groups_in_conversation, services_for
 from actions.routing.linking import find_nearby_open_case, window_start
@@ -39,6 +41,7 @@ REQUEST_SLOTS = (
     "category",
     "description",
     "address",
+    "address_draft",
     "reference",
     "latitude",
     "longitude",
@@ -246,8 +249,13 @@ class SubmitRequest(Action):
 
         if way_out == WAY_OUT_EXIT:
             return self.close_quietly(form, dispatcher, tracker)
+        if way_out == WAY_OUT_HUMAN and form == "violence_form":
+            return hand_off_violence(dispatcher, tracker, form)
         if way_out == WAY_OUT_HUMAN:
-            events = hand_off(dispatcher, tracker, reason=f"sin avance en {form}")
+            request_type = REQUEST_TYPE_OF_FORM.get(form or "", "solicitud")
+            events = hand_off(
+                dispatcher, tracker, reason=f"sin avance en {request_type}", form=form
+            )
             return events + reset_request_events()
         if way_out == WAY_OUT_CANCEL or confirmation == CONFIRM_CANCEL:
             dispatcher.utter_message(response="utter_cancelled")
@@ -256,7 +264,7 @@ class SubmitRequest(Action):
             return self.show_status(dispatcher, tracker)
         if confirmation != CONFIRM_SEND:
             if form == "information_form" and tracker.get_slot("wants_contact") is None:
-                dispatcher.utter_message(response="utter_you_are_welcome")
+                dispatcher.utter_message(response="utter_anything_else")
             else:
                 dispatcher.utter_message(response="utter_request_not_sent")
             return reset_request_events()
@@ -302,21 +310,59 @@ class SubmitRequest(Action):
         case someone else reads the phone.
         """
         if form == "violence_form":
-            catalog = get_catalog()
-            request = build_request(form, tracker, catalog)
-            closing = "Cerró la conversación con «salir»: contactar con cuidado"
-            request.status_note = ". ".join(
-                note for note in (request.status_note, closing) if note
+            store_violence_so_far(
+                tracker, "Cerró la conversación con «salir»: contactar con cuidado"
             )
-            if not request.contact:
-                request.contact = "No lo indicó"
-            try:
-                store_request(request, catalog)
-            except SQLAlchemyError:
-                logger.exception("Could not store a violence case closed with salir")
-                keep_unsaved_request(request)
         dispatcher.utter_message(response="utter_neutral_closing")
         return [AllSlotsReset()]
+
+
+def store_violence_so_far(
+    tracker: Tracker, note: Text
+) -> Tuple[NewCase, Optional[Text]]:
+    """Store a violence case with the answers given so far, and a note for staff.
+
+    The case is urgent and escalated like a confirmed one, so it reaches the
+    on-call channel however the conversation ends. Returns the request and
+    its folio, or None as the folio when the store failed and the request
+    went to the unsaved-requests file instead.
+    """
+    catalog = get_catalog()
+    request = build_request("violence_form", tracker, catalog)
+    request.status_note = ". ".join(part for part in (request.status_note, note) if part)
+    if not request.contact:
+        request.contact = "No lo indicó"
+    try:
+        return request, store_request(request, catalog)
+    except SQLAlchemyError:
+        logger.exception("Failed to store a violence case ended before confirmation")
+        keep_unsaved_request(request)
+        return request, None
+
+
+def hand_off_violence(
+    dispatcher: CollectingDispatcher, tracker: Tracker, form: Optional[Text]
+) -> List[EventType]:
+    """Pass a violence report to a person of its department at once.
+
+    The general queue replies in office hours, but a person living violence
+    needs the department on call. So the case is stored as it is, and the
+    form ends.
+    """
+    request, folio = store_violence_so_far(
+        tracker, "Pidió hablar con una persona: contactar cuanto antes"
+    )
+    if folio is None:
+        dispatcher.utter_message(response="utter_store_unavailable")
+    else:
+        department = get_catalog().departments[request.department]
+        dispatcher.utter_message(
+            response="utter_violence_handoff", folio=folio, department=department.name
+        )
+    events: List[EventType] = reset_request_events()
+    if tracker.active_loop_name:
+        events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events
+    return events
 
 
 def reply_to_new_case(
@@ -381,9 +427,23 @@ def offer_services(
 
 
 def hand_off(
-    dispatcher: CollectingDispatcher, tracker: Tracker, reason: Optional[Text]
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    reason: Optional[Text],
+    form: Optional[Text] = None,
 ) -> List[EventType]:
-    """Record a request for a person and tell the citizen when staff reply."""
+    """Record a request for a person and tell the citizen when staff reply.
+
+    With `form`, the answers given so far in it go with the request, so that
+    the person who picks it up does not ask them again.
+    """
+    answers = None
+    if form:
+        lines = summary_lines(form, tracker)
+        draft = tracker.get_slot(ADDRESS_DRAFT_SLOT)
+        if draft and not tracker.get_slot("address"):
+            lines.append(f"• Dónde (incompleto): {draft}")
+        answers = "\n".join(lines) or None
     try:
         with session_scope() as session:
             record_handoff(
@@ -391,6 +451,7 @@ def hand_off(
                 sender=tracker.sender_id,
                 reason=reason,
                 last_message=tracker.latest_message.get("text"),
+                answers=answers,
             )
     except SQLAlchemyError:
         logger.exception("Could not record a handoff request")

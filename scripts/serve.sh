@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 mkdir -p var/log
 
-.venv/bin/rasa run actions --port 5055 &
+# The action server listens on loopback: only Rasa on this machine calls it.
+SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" .venv/bin/rasa run actions --port 5055 &
 actions_pid=$!
 .venv/bin/python -m actions.escalation.worker --endpoints endpoints.yml \
   >>var/log/escalation.log 2>&1 &

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 mkdir -p var/log
 
-.venv/bin/rasa run actions --port 5055 >var/log/actions.log 2>&1 &
+SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --port 5055 >var/log/actions.log 2>&1 &
 actions_pid=$!
 trap 'kill "$actions_pid" 2>/dev/null || true' EXIT
 scripts/wait-for-http.sh http://127.0.0.1:5055/health 120 "The action server"

@@ -346,6 +346,25 @@ def test_match_faq_tie_or_nothing(catalog: Catalog) -> None:
     assert catalog.match_faq("buenas tardes") is None
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("telefono de aguakan", "998 881 2400"),
+        ("cual es el numero de la cfe", "071"),
+        ("a que hora abre el registro civil", "Registro Civil del Estado"),
+        ("donde esta migracion", "Instituto Nacional de Migración"),
+        ("donde pago el predial", "Tesorería del Palacio Municipal"),
+        ("donde esta el dif", "Av. Chichén Itzá"),
+    ],
+)
+def test_answer_question(catalog: Catalog, text: str, expected: str) -> None:
+    assert expected in catalog.answer_question(text)
+
+
+def test_answer_question_without_answer(catalog: Catalog) -> None:
+    assert catalog.answer_question("quien gano el partido de ayer") is None
+
+
 def test_faq_ids_are_unique(catalog: Catalog) -> None:
     ids = [faq.id for faq in catalog.faqs]
     assert len(ids) == len(set(ids))
@@ -662,6 +681,24 @@ BROKEN_CASES = [
         lambda data: data.update(violence_department="mujeres"),
         "violence_department: unknown department 'mujeres'",
         id="service-unknown-department",
+    ),
+    pytest.param(
+        "service.yml",
+        lambda data: data["violence_department_by_group"].update(nines="dif"),
+        "violence_department_by_group.nines: unknown group 'nines'",
+        id="service-unknown-group",
+    ),
+    pytest.param(
+        "service.yml",
+        lambda data: data["violence_department_by_group"].update(ninez="difs"),
+        "violence_department_by_group.ninez: unknown department 'difs'",
+        id="service-group-unknown-department",
+    ),
+    pytest.param(
+        "departments.yml",
+        lambda data: data["departments"]["aguakan"].update(keywords=["Aguakán"]),
+        "departments.aguakan.keywords",
+        id="department-keyword-not-normalized",
     ),
     pytest.param(
         "service.yml",

@@ -85,7 +85,8 @@ def test_pothole_report_then_status_in_same_chat(stack):
     assert "Cuéntame" in chat.say("2")
     assert "¿Dónde es?" in chat.say("esta enorme el bache, ya se cayo un motociclista")
     assert "Me falta" in chat.say("por mi casa")
-    assert "¿Qué hay cerca para ubicarlo?" in chat.say("av tulum sm 22")
+    assert "la colonia, SM o región" in chat.say("av tulum")
+    assert "¿Qué hay cerca para ubicarlo?" in chat.say("sm 22")
     summary = chat.say("frente al oxxo")
     assert "Tu reporte" in summary
     assert "Bache" in summary
@@ -98,6 +99,7 @@ def test_pothole_report_then_status_in_same_chat(stack):
     assert case["category"] == "bache"
     assert case["department"] == "obras_publicas"
     assert case["reference"] == "frente al oxxo"
+    assert case["address"] == "av tulum, sm 22"
 
     status = chat.say(f"como va mi folio {folio.lower().replace('-', ' ')}")
     assert "Estado: Recibido" in status
@@ -180,6 +182,21 @@ def test_violence_gets_help_first_and_urgent_case(stack):
     [case] = cases_of(stack, chat.sender)
     assert case["priority"] == "urgente"
     assert bool(case["needs_escalation"]) is True
+
+
+def test_person_during_violence_report(stack):
+    chat = Chat(stack)
+    chat.say("mi padrastro le pega a mi hermanita")
+    chat.say("2")
+    reply = chat.say("quiero hablar con una persona")
+    assert "DIF" in reply
+    folio = FOLIO.search(reply).group(0)
+
+    [case] = cases_of(stack, chat.sender)
+    assert case["folio"] == folio
+    assert case["department"] == "dif"
+    assert bool(case["needs_escalation"]) is True
+    assert "1." in chat.say("hola")
 
 
 def test_emergency_gets_911_at_once(stack):

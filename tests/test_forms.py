@@ -112,6 +112,41 @@ async def test_incomplete_address_says_what_is_missing(address, missing):
     assert slots["invalid_attempts"] == 1
 
 
+@pytest.mark.parametrize(
+    "first, second, expected",
+    [
+        ("av tulum", "sm 22", "av tulum, sm 22"),
+        ("R-259", "calle 5 mza 12", "R-259, calle 5 mza 12"),
+        ("calle Palenque", "Cielo Nuevo", "calle Palenque, Cielo Nuevo"),
+    ],
+)
+async def test_address_in_two_messages(first, second, expected):
+    slots, replies = await run_action(REPORT, asked("address", first))
+    assert replies == ["utter_invalid_address"]
+    assert slots["address_draft"] == first
+
+    slots, replies = await run_action(
+        REPORT, asked("address", second, slots={"address_draft": first})
+    )
+    assert slots["address"] == expected
+    assert slots["address_draft"] is None
+    assert slots["invalid_attempts"] == 0
+
+
+@pytest.mark.parametrize("second", ["no se", "av tulum", "AV TULUM"])
+async def test_half_address_needs_new_part(second):
+    slots, replies = await run_action(
+        REPORT, asked("address", second, slots={"address_draft": "av tulum"})
+    )
+    assert slots["address"] is None
+    assert replies == ["utter_invalid_address"]
+
+
+async def test_unknown_address_keeps_no_draft():
+    slots, _ = await run_action(REPORT, asked("address", "por mi casa"))
+    assert slots.get("address_draft") is None
+
+
 async def test_address_outside_municipality():
     slots, replies = await run_action(
         REPORT, asked("address", "Calle 10 Norte, centro de Playa del Carmen")
@@ -306,6 +341,18 @@ async def test_information_answered_from_catalog():
     assert slots["question"]
     assert slots["requested_slot"] is None
     assert replies and replies[0] != "utter_invalid_question"
+
+
+async def test_information_about_named_agency():
+    tracker = make_tracker(
+        text="me pasas el telefono de aguakan",
+        intent="ask_information",
+        active_loop="information_form",
+    )
+    slots, replies = await run_action(ValidateInformationForm(), tracker)
+    assert slots["requested_slot"] is None
+    assert "Aguakan" in joined_replies(replies)
+    assert "998 881 2400" in joined_replies(replies)
 
 
 async def test_information_unknown_offers_folio():

@@ -2,11 +2,13 @@
 
 import json
 
+import pytest
+
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
 from actions.cases import NewCase, create_case
-from actions.conversation import CancelRequest, HumanHandoff, UnclearMessage
+from actions.conversation import CancelRequest, HumanHandoff, OutOfScope, UnclearMessage
 from actions.db.folio import format_folio
 from actions.db.models import Case, HandoffRequest
 from actions.db import session as db_session
@@ -97,14 +99,36 @@ async def test_cancelled_confirmation_creates_nothing(database):
     assert replies == ["utter_cancelled"]
 
 
+def stored_handoffs():
+    with session_scope() as session:
+        return [
+            {"reason": handoff.reason, "answers": handoff.answers}
+            for handoff in session.execute(select(HandoffRequest)).scalars()
+        ]
+
+
 async def test_way_out_to_person_records_handoff(database):
     slots, replies = await run_action(
         SubmitRequest(), finished("report_form", {"way_out": "human"})
     )
-    with session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(HandoffRequest)) == 1
+    assert len(stored_handoffs()) == 1
     assert stored_cases() == []
     assert replies == ["utter_handoff_recorded"]
+
+
+async def test_way_out_keeps_answers(database):
+    slots = {
+        "way_out": "human",
+        "category": "bache",
+        "description": "hay un hoyo enorme que ya tumbó a dos motos",
+        "address_draft": "av tulum",
+    }
+    await run_action(SubmitRequest(), finished("report_form", slots))
+    [handoff] = stored_handoffs()
+    assert handoff["reason"] == "sin avance en reporte"
+    assert "• Tipo: Bache o calle dañada" in handoff["answers"]
+    assert "hay un hoyo enorme" in handoff["answers"]
+    assert "• Dónde (incompleto): av tulum" in handoff["answers"]
 
 
 async def test_violence_case_is_urgent_and_escalated(database):
@@ -122,6 +146,35 @@ async def test_violence_case_is_urgent_and_escalated(database):
     assert case["request_type"] == "violencia"
     assert case["contact"] == "por este WhatsApp, en las mañanas"
     assert replies[0] == "utter_violence_case_created"
+
+
+async def submit_violence_told(description: str) -> dict:
+    """Submit a violence form whose story was told in one message; return the case."""
+    slots = {
+        "in_danger": False,
+        "description": description,
+        "address": "No lo indicó",
+        "safe_contact": "por este WhatsApp",
+        "confirmation": "send",
+    }
+    tracker = finished("violence_form", slots)
+    tracker.events.insert(0, {"event": "user", "text": description})
+    await run_action(SubmitRequest(), tracker)
+    [case] = stored_cases()
+    return case
+
+
+@pytest.mark.parametrize(
+    "description, department",
+    [
+        ("mi padrastro abusa de mi hermanita, tiene 9 años", "dif"),
+        ("mi esposo me golpea", "instituto_mujer"),
+    ],
+)
+async def test_violence_routed_by_victim(database, description, department):
+    case = await submit_violence_told(description)
+    assert case["department"] == department
+    assert case["priority"] == "urgente"
 
 
 async def test_procedure_without_contact_creates_nothing(database):
@@ -209,6 +262,56 @@ async def test_handoff_mid_form_keeps_form(database):
     slots, replies = await run_action(HumanHandoff(), tracker)
     assert replies == ["utter_handoff_recorded", "utter_form_continues"]
     assert slots == {}
+
+
+async def test_violence_handoff_stores_case(database):
+    slots = {"requested_slot": "address", "in_danger": False, "description": "mi pareja me amenaza"}
+    tracker = make_tracker(
+        text="quiero hablar con alguien ya",
+        intent="human_handoff",
+        active_loop="violence_form",
+        slots=slots,
+    )
+    events_slots, replies = await run_action(HumanHandoff(), tracker)
+    [case] = stored_cases()
+    assert case["request_type"] == "violencia"
+    assert case["department"] == "instituto_mujer"
+    assert case["priority"] == "urgente"
+    assert case["needs_escalation"] is True
+    assert replies == ["utter_violence_handoff"]
+    assert events_slots["requested_slot"] is None
+    assert stored_handoffs() == []
+
+
+async def test_violence_way_out_stores_case(database):
+    slots = {"way_out": "human", "in_danger": True, "description": "me quiere pegar"}
+    _, replies = await run_action(SubmitRequest(), finished("violence_form", slots))
+    [case] = stored_cases()
+    assert case["request_type"] == "violencia"
+    assert replies == ["utter_violence_handoff"]
+
+
+async def test_off_topic_answered_from_catalog():
+    tracker = make_tracker(
+        text="cuanto cuesta el acta de nacimiento", intent="out_of_scope"
+    )
+    _, replies = await run_action(OutOfScope(), tracker)
+    assert "Actas del Registro Civil" in replies[0]
+    assert replies[1] == "utter_anything_else"
+
+
+async def test_off_topic_in_form_keeps_form():
+    tracker = make_tracker(
+        text="oye y el telefono de la cfe?", intent="out_of_scope", active_loop="report_form"
+    )
+    _, replies = await run_action(OutOfScope(), tracker)
+    assert replies == [get_catalog().departments["cfe"].contact_card()]
+
+
+async def test_off_topic_loose_word_declined():
+    tracker = make_tracker(text="cual es tu numero favorito", intent="out_of_scope")
+    _, replies = await run_action(OutOfScope(), tracker)
+    assert replies == ["utter_out_of_scope"]
 
 
 async def test_photo_outside_form_is_kept_and_offered():

@@ -139,6 +139,9 @@ class HandoffRequest(Base):
     sender = Column(String(64), nullable=False, index=True)
     reason = Column(Text)
     last_message = Column(Text)
+    # The form answers collected before the handoff, so that staff do not ask
+    # for them again.
+    answers = Column(Text)
     status = Column(String(16), nullable=False, default="pendiente")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utc_now)
 

@@ -30,9 +30,12 @@ from rasa_sdk.types import DomainDict
 from actions.catalog import get_catalog
 from actions.location import (
     LOCATION_PREFIX,
+    MISSING_AREA,
+    MISSING_STREET,
     check_address,
     decode_shared_location,
     encode_shared_location,
+    join_address,
     mentions_outside_place,
 )
 from actions.routing.groups import (
@@ -91,6 +94,11 @@ YES_WORDS = frozenset(
     {"si", "sip", "sii", "simon", "claro", "ok", "okay", "va", "dale", "sale", "yes"}
 )
 NO_WORDS = frozenset({"no", "nop", "nel", "nope", "para nada", "no gracias"})
+UNKNOWN_PLACE_WORDS = frozenset(
+    {"no se", "no lo se", "ni idea", "no me acuerdo", "no recuerdo", "no", "nose"}
+)
+# Half an address (only the street, or only the area) waits here for the rest.
+ADDRESS_DRAFT_SLOT = "address_draft"
 NO_REFERENCE_WORDS = frozenset(
     {"no", "no hay", "ninguna", "ninguno", "nada", "no se", "sin referencia", "nop"}
 )
@@ -475,12 +483,28 @@ class RequestFormValidation(FormValidationAction):
 
         if mentions_outside_place(text, places):
             return self.invalid("address", dispatcher, tracker, "utter_address_outside")
+
+        text = text.strip()
+        draft = tracker.get_slot(ADDRESS_DRAFT_SLOT)
+        if (
+            draft
+            and normalize(text) not in UNKNOWN_PLACE_WORDS
+            and normalize(text) not in normalize(draft)
+        ):
+            # This message is the part the last reply named as missing ("av
+            # tulum", then "sm 22"), so a place not in the catalog is accepted.
+            return self.valid(
+                {"address": join_address(draft, text), ADDRESS_DRAFT_SLOT: None}
+            )
         missing = check_address(text, places)
         if missing:
-            return self.invalid(
+            result = self.invalid(
                 "address", dispatcher, tracker, "utter_invalid_address", missing=missing
             )
-        return self.valid({"address": text.strip()})
+            if missing in (MISSING_STREET, MISSING_AREA):
+                result[ADDRESS_DRAFT_SLOT] = text
+            return result
+        return self.valid({"address": text, ADDRESS_DRAFT_SLOT: None})
 
     def validate_reference(
         self,

@@ -140,7 +140,7 @@ class ValidateInformationForm(RequestFormValidation):
 
     def form_slots(self, tracker: Tracker) -> List[Text]:
         question = tracker.get_slot("question")
-        answered = question and get_catalog().match_faq(question) is not None
+        answered = question and get_catalog().answer_question(question) is not None
         if answered:
             return ["question"]
         if tracker.get_slot("wants_contact") is False:
@@ -152,7 +152,7 @@ class ValidateInformationForm(RequestFormValidation):
         if intent not in self.trigger_intents:
             return {}
         text = (tracker.latest_message.get("text") or "").strip()
-        if get_catalog().match_faq(text) or len(normalize(text).split()) >= 4:
+        if get_catalog().answer_question(text) or len(normalize(text).split()) >= 4:
             return {"question": text}
         return {}
 
@@ -164,9 +164,9 @@ class ValidateInformationForm(RequestFormValidation):
         domain: DomainDict,
     ) -> Dict[Text, Any]:
         text = str(slot_value or "").strip()
-        faq = get_catalog().match_faq(text)
-        if faq is not None:
-            dispatcher.utter_message(text=faq.answer)
+        answer = get_catalog().answer_question(text)
+        if answer is not None:
+            dispatcher.utter_message(text=answer)
             return self.valid({"question": text})
         if len(normalize(text).split()) < 2:
             return self.invalid("question", dispatcher, tracker, "utter_invalid_question")

@@ -66,7 +66,7 @@ def decide_routing(
         address: The address as written, or None.
         groups: The citizen's vulnerable groups.
     """
-    route = resolve_route(catalog, request_type, category, address)
+    route = resolve_route(catalog, request_type, category, address, groups)
     priority = catalog.priority.decide(request_type, route.category, groups)
     return RoutingDecision(
         route=route,

@@ -13,7 +13,17 @@ Run ``python -m actions.routing`` to print the resulting table.
 """
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    FrozenSet,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 from actions.catalog_file import CatalogFile
 from actions.routing.areas import Area, read_area
@@ -145,6 +155,7 @@ def resolve_route(
     request_type: str,
     category: Optional[str] = None,
     address: Optional[str] = None,
+    groups: Sequence[str] = (),
 ) -> Route:
     """Return the route of a request: its body, delivery and response time.
 
@@ -155,11 +166,15 @@ def resolve_route(
             advice topic (asesoria) id; ignored for consulta and violencia.
         address: The address as written, which may put the request in a zone
             with another body.
+        groups: The citizen's vulnerable groups; violence against a child
+            goes to the body that protects children.
 
     Raises:
         KeyError: If the request type needs a category and it is unknown.
     """
-    department_id, sla_hours, note = _default_route(catalog, request_type, category)
+    department_id, sla_hours, note = _default_route(
+        catalog, request_type, category, groups
+    )
     if request_type in ("consulta", "violencia"):
         category = None
 
@@ -184,7 +199,10 @@ def resolve_route(
 
 
 def _default_route(
-    catalog: "Catalog", request_type: str, category: Optional[str]
+    catalog: "Catalog",
+    request_type: str,
+    category: Optional[str],
+    groups: Sequence[str],
 ) -> Tuple[str, int, Optional[str]]:
     """Return (department id, response hours, citizen note) before zones."""
     if request_type in ("reporte", "denuncia"):
@@ -199,7 +217,13 @@ def _default_route(
     if request_type in ("consulta", "violencia"):
         prefix = "information" if request_type == "consulta" else "violence"
         service = catalog.service
-        return service[f"{prefix}_department"], service[f"{prefix}_sla_hours"], None
+        department = service[f"{prefix}_department"]
+        if request_type == "violencia":
+            by_group = service["violence_department_by_group"]
+            department = next(
+                (by_group[group] for group in groups if group in by_group), department
+            )
+        return department, service[f"{prefix}_sla_hours"], None
     raise KeyError(f"unknown request type {request_type!r}")
 
 

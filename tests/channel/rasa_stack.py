@@ -92,6 +92,7 @@ class RasaStack:
 
         env = dict(os.environ)
         env["DATABASE_URL"] = f"sqlite:///{self.work_dir / 'cases.db'}"
+        env["SANIC_HOST"] = "127.0.0.1"  # the action server's interface
         env.update(self._extra_env)
         self._migrate_case_store(env)
 
