@@ -478,6 +478,7 @@ class RequestFormValidation(FormValidationAction):
                     "latitude": shared.latitude,
                     "longitude": shared.longitude,
                     "pending_location": None,
+                    ADDRESS_DRAFT_SLOT: None,
                 }
             )
 
