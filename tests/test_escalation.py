@@ -622,7 +622,7 @@ def test_killed_worker_loses_nothing(database, tmp_path):
         for process in (first, second):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-                process.wait(timeout=10)
+                process.wait(timeout=60)
         receiver.close()
 
     interrupted = in_flight[0]["folio"]
@@ -647,7 +647,7 @@ def test_stopped_worker_finishes_its_attempt(database, tmp_path, receiver):
         ), log.read_text()
     finally:
         process.send_signal(signal.SIGTERM)
-        status = process.wait(timeout=10)
+        status = process.wait(timeout=60)
     assert status == 0
     assert "stopped" in log.read_text()
 
