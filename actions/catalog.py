@@ -701,7 +701,9 @@ def _parse_service(
     if not isinstance(by_group, dict):
         raise file.type_error("violence_department_by_group", "a mapping", by_group)
     service["violence_department_by_group"] = {
-        str(group): file.reference(by_group, "violence_department_by_group", group, departments)
+        str(group): file.reference(
+            by_group, "violence_department_by_group", group, departments
+        )
         for group in by_group
     }
 

@@ -102,7 +102,7 @@ class HumanHandoff(Action):
     ) -> List[EventType]:
         form = tracker.active_loop_name
         if form == "violence_form":
-            return hand_off_violence(dispatcher, tracker, form)
+            return hand_off_violence(dispatcher, tracker)
         events = hand_off(
             dispatcher, tracker, reason="pidió hablar con una persona", form=form
         )

@@ -250,7 +250,7 @@ class SubmitRequest(Action):
         if way_out == WAY_OUT_EXIT:
             return self.close_quietly(form, dispatcher, tracker)
         if way_out == WAY_OUT_HUMAN and form == "violence_form":
-            return hand_off_violence(dispatcher, tracker, form)
+            return hand_off_violence(dispatcher, tracker)
         if way_out == WAY_OUT_HUMAN:
             request_type = REQUEST_TYPE_OF_FORM.get(form or "", "solicitud")
             events = hand_off(
@@ -341,7 +341,7 @@ def store_violence_so_far(
 
 
 def hand_off_violence(
-    dispatcher: CollectingDispatcher, tracker: Tracker, form: Optional[Text]
+    dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> List[EventType]:
     """Pass a violence report to a person of its department at once.
 

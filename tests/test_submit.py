@@ -148,8 +148,8 @@ async def test_violence_case_is_urgent_and_escalated(database):
     assert replies[0] == "utter_violence_case_created"
 
 
-async def submit_violence_told(description: str) -> dict:
-    """Submit a violence form whose story was told in one message; return the case."""
+async def submit_violence_report(description: str) -> dict:
+    """Submit a violence form whose description is the only message; return the case."""
     slots = {
         "in_danger": False,
         "description": description,
@@ -172,7 +172,7 @@ async def submit_violence_told(description: str) -> dict:
     ],
 )
 async def test_violence_routed_by_victim(database, description, department):
-    case = await submit_violence_told(description)
+    case = await submit_violence_report(description)
     assert case["department"] == department
     assert case["priority"] == "urgente"
 
