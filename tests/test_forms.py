@@ -133,7 +133,10 @@ async def test_address_in_two_messages(first, second, expected):
     assert slots["invalid_attempts"] == 0
 
 
-@pytest.mark.parametrize("second", ["no se", "av tulum", "AV TULUM"])
+@pytest.mark.parametrize(
+    "second",
+    ["no se", "av tulum", "AV TULUM", "oye y a q hora abren el palacio?"],
+)
 async def test_half_address_needs_new_part(second):
     slots, replies = await run_action(
         REPORT, asked("address", second, slots={"address_draft": "av tulum"})

@@ -27,7 +27,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.catalog import get_catalog
+from actions.catalog import Places, get_catalog
 from actions.location import (
     LOCATION_PREFIX,
     MISSING_AREA,
@@ -99,6 +99,8 @@ UNKNOWN_PLACE_WORDS = frozenset(
 )
 # Half an address (only the street, or only the area) waits here for the rest.
 ADDRESS_DRAFT_SLOT = "address_draft"
+# Longest name of a street or area not in the catalog that completes a draft.
+MAX_PLACE_NAME_WORDS = 4
 NO_REFERENCE_WORDS = frozenset(
     {"no", "no hay", "ninguna", "ninguno", "nada", "no se", "sin referencia", "nop"}
 )
@@ -175,6 +177,21 @@ def yes_or_no(text: Optional[Text], tracker: Tracker) -> Optional[bool]:
     if confidence >= INTERRUPTION_CONFIDENCE and intent in ("affirm", "deny"):
         return intent == "affirm"
     return None
+
+
+def completes_address(draft: Text, text: Text, places: Places) -> bool:
+    """Tell whether a message is the part a half address lacked.
+
+    The last reply named the missing part ("av tulum", then "sm 22"), so a
+    short name the catalog does not know ("Cielo Nuevo") counts too. A
+    question, a long sentence or "no sé" does not.
+    """
+    normalized = normalize(text)
+    if normalized in UNKNOWN_PLACE_WORDS or normalized in normalize(draft):
+        return False
+    if check_address(join_address(draft, text), places) is None:
+        return True
+    return "?" not in text and len(normalized.split()) <= MAX_PLACE_NAME_WORDS
 
 
 class RequestFormValidation(FormValidationAction):
@@ -487,13 +504,7 @@ class RequestFormValidation(FormValidationAction):
 
         text = text.strip()
         draft = tracker.get_slot(ADDRESS_DRAFT_SLOT)
-        if (
-            draft
-            and normalize(text) not in UNKNOWN_PLACE_WORDS
-            and normalize(text) not in normalize(draft)
-        ):
-            # This message is the part the last reply named as missing ("av
-            # tulum", then "sm 22"), so a place not in the catalog is accepted.
+        if draft and completes_address(draft, text, places):
             return self.valid(
                 {"address": join_address(draft, text), ADDRESS_DRAFT_SLOT: None}
             )
