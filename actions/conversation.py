@@ -117,7 +117,8 @@ class OutOfScope(Action):
     The model may classify "cuanto cuesta el acta de nacimiento" as
     off-topic although the catalog has the procedure. Only a clear match is
     used: a body named, or a question or procedure matched by at least two
-    words.
+    words. Outside a form the refusal lists the numbered menu, so the citizen
+    can go on with a number.
     """
 
     def name(self) -> Text:
@@ -128,8 +129,10 @@ class OutOfScope(Action):
     ) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         answer = catalog_answer(text)
-        if answer is None:
+        if answer is None and tracker.active_loop_name:
             dispatcher.utter_message(response="utter_out_of_scope")
+        elif answer is None:
+            dispatcher.utter_message(response="utter_out_of_scope_menu")
         else:
             dispatcher.utter_message(text=answer)
             if not tracker.active_loop_name:

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from actions.catalog import get_catalog
@@ -49,8 +50,9 @@ def test_catalog_category_ids():
         assert sorted(c.id for c in catalog.categories_for(request_type)) == sorted(ids)
 
 
-def test_menu_numbers_match_classifier():
-    menu = load_domain()["responses"]["utter_menu"][0]["text"]
+@pytest.mark.parametrize("response", ["utter_menu", "utter_out_of_scope_menu"])
+def test_menu_numbers_match_classifier(response):
+    menu = load_domain()["responses"][response][0]["text"]
     options = re.findall(r"^(\d)\. (.+)$", menu, flags=re.MULTILINE)
     assert [int(number) for number, _ in options] == list(range(1, 7))
     words = ["Reportar", "trámite", "asesoría", "Consultar", "denuncia", "folio"]

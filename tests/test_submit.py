@@ -311,6 +311,14 @@ async def test_off_topic_in_form_keeps_form():
 async def test_off_topic_loose_word_declined():
     tracker = make_tracker(text="cual es tu numero favorito", intent="out_of_scope")
     _, replies = await run_action(OutOfScope(), tracker)
+    assert replies == ["utter_out_of_scope_menu"]
+
+
+async def test_off_topic_in_form_declined_without_menu():
+    tracker = make_tracker(
+        text="quien gano el partido", intent="out_of_scope", active_loop="report_form"
+    )
+    _, replies = await run_action(OutOfScope(), tracker)
     assert replies == ["utter_out_of_scope"]
 
 
