@@ -1,8 +1,9 @@
 """Reading where a problem is: written addresses and shared locations."""
 
 import json
+import re
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from actions.catalog import Places
 from actions.text import contains_keyword, normalize
@@ -13,6 +14,16 @@ LOCATION_PREFIX = "geo:"
 
 MISSING_STREET = "la calle o avenida"
 MISSING_AREA = "la colonia, SM o región"
+
+# Words that open a landmark written after an address: "av kabah sm 63
+# frente al oxxo", "calle 10 region 94, atrás del mercado".
+LANDMARK_START = re.compile(
+    r"\b(?:en)?frente (?:a|al|de|del)\b"
+    r"|\b(?:junto|pegado) al?\b"
+    r"|\b(?:a un|al) lado del?\b"
+    r"|\b(?:atr[aá]s|detr[aá]s|cerca|enseguida|despu[eé]s|antes) del?\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,21 @@ def check_address(text: str, places: Places) -> Optional[str]:
     if not has_area:
         return MISSING_AREA
     return None
+
+
+def split_landmark(text: str, places: Places) -> Tuple[str, Optional[str]]:
+    """Split a written address from the landmark that follows it.
+
+    Returns the address and the landmark, or the whole text and None when no
+    landmark follows a complete address (street and area).
+    """
+    match = LANDMARK_START.search(text)
+    if match is None:
+        return text, None
+    address = text[: match.start()].strip().rstrip(",;.-").strip()
+    if not address or check_address(address, places) is not None:
+        return text, None
+    return address, text[match.start() :].strip()
 
 
 def join_address(first: str, second: str) -> str:

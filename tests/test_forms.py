@@ -145,6 +145,69 @@ async def test_half_address_needs_new_part(second):
     assert replies == ["utter_invalid_address"]
 
 
+@pytest.mark.parametrize(
+    "text, address, reference",
+    [
+        ("av kabah sm 63 frente al oxxo", "av kabah sm 63", "frente al oxxo"),
+        (
+            "Calle 10, Región 94, atrás del mercado",
+            "Calle 10, Región 94",
+            "atrás del mercado",
+        ),
+        (
+            "av tulum sm 22 enfrente de la iglesia",
+            "av tulum sm 22",
+            "enfrente de la iglesia",
+        ),
+    ],
+)
+async def test_landmark_fills_reference(text, address, reference):
+    tracker = asked("address", text, slots={"category": "bache"})
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots["address"] == address
+    assert slots["reference"] == reference
+    assert slots["requested_slot"] != "reference"
+
+
+async def test_landmark_joins_half_address():
+    tracker = asked(
+        "address", "sm 22 junto a la farmacia", slots={"address_draft": "av tulum"}
+    )
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots["address"] == "av tulum, sm 22"
+    assert slots["reference"] == "junto a la farmacia"
+
+
+@pytest.mark.parametrize(
+    "text", ["frente al oxxo de la av kabah", "av kabah frente al oxxo"]
+)
+async def test_landmark_without_full_address_not_split(text):
+    slots, replies = await run_action(REPORT, asked("address", text))
+    assert slots["address"] is None
+    assert slots.get("reference") is None
+    assert replies == ["utter_invalid_address"]
+
+
+async def test_landmark_keeps_earlier_reference():
+    tracker = asked(
+        "address",
+        "av kabah sm 63 frente al oxxo",
+        slots={"category": "bache", "reference": "junto al kinder"},
+    )
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots["address"] == "av kabah sm 63 frente al oxxo"
+    assert "reference" not in slots
+
+
+@pytest.mark.parametrize("answer", ["si", "Sí", "ok"])
+async def test_yes_is_no_reference(answer):
+    slots = {"category": "bache", "address": "av kabah sm 63"}
+    tracker = asked("reference", answer, slots=slots)
+    slots, replies = await run_action(REPORT, tracker)
+    assert slots["reference"] is None
+    assert replies == ["utter_invalid_reference"]
+
+
 async def test_unknown_address_keeps_no_draft():
     slots, _ = await run_action(REPORT, asked("address", "por mi casa"))
     assert slots.get("address_draft") is None

@@ -37,6 +37,7 @@ from actions.location import (
     encode_shared_location,
     join_address,
     mentions_outside_place,
+    split_landmark,
 )
 from actions.routing.groups import (
     NO_GROUP,
@@ -505,9 +506,7 @@ class RequestFormValidation(FormValidationAction):
         text = text.strip()
         draft = tracker.get_slot(ADDRESS_DRAFT_SLOT)
         if draft and completes_address(draft, text, places):
-            return self.valid(
-                {"address": join_address(draft, text), ADDRESS_DRAFT_SLOT: None}
-            )
+            return self.address_with_landmark(join_address(draft, text), tracker)
         missing = check_address(text, places)
         if missing:
             result = self.invalid(
@@ -516,7 +515,19 @@ class RequestFormValidation(FormValidationAction):
             if missing in (MISSING_STREET, MISSING_AREA):
                 result[ADDRESS_DRAFT_SLOT] = text
             return result
-        return self.valid({"address": text, ADDRESS_DRAFT_SLOT: None})
+        return self.address_with_landmark(text, tracker)
+
+    def address_with_landmark(self, text: Text, tracker: Tracker) -> Dict[Text, Any]:
+        """Accept a complete address, and a landmark written after it.
+
+        "av kabah sm 63 frente al oxxo" fills the address and the reference,
+        so the form does not ask for a landmark the citizen already gave.
+        """
+        values = {"address": text, ADDRESS_DRAFT_SLOT: None}
+        address, landmark = split_landmark(text, get_catalog().places)
+        if landmark and tracker.get_slot("reference") is None:
+            values.update({"address": address, "reference": landmark})
+        return self.valid(values)
 
     def validate_reference(
         self,
@@ -528,6 +539,11 @@ class RequestFormValidation(FormValidationAction):
         text = str(slot_value or "").strip()
         if normalize(text) in NO_REFERENCE_WORDS:
             return self.valid({"reference": "Sin referencia"})
+        if normalize(text) in YES_WORDS:
+            # "Sí" means there is a landmark but does not name it.
+            return self.invalid(
+                "reference", dispatcher, tracker, "utter_invalid_reference"
+            )
         return self.valid({"reference": text})
 
     def validate_confirmation(
