@@ -3,7 +3,7 @@
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Match, Optional, Tuple
 
 from actions.catalog import Places
 from actions.text import contains_keyword, normalize
@@ -24,6 +24,15 @@ LANDMARK_START = re.compile(
     r"|\b(?:atr[aá]s|detr[aá]s|cerca|enseguida|despu[eé]s|antes) del?\b",
     re.IGNORECASE,
 )
+# A landmark right after an address, up to the end of its clause.
+LANDMARK_CLAUSE = re.compile(
+    r"[\s,]+(?:" + LANDMARK_START.pattern + r")[^,.;!?\n]*", re.IGNORECASE
+)
+TRAILING_NON_WORD = re.compile(r"[^\w]+$")
+# Maximum length, in words, of an address found inside a longer message.
+MAX_FOUND_ADDRESS_WORDS = 6
+# A house, block or area number that ends an address: "63", "22,", "#5".
+NUMBER_WORD = re.compile(r"^#?\d+[a-z]?[,.;]?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,59 @@ def check_address(text: str, places: Places) -> Optional[str]:
     if not has_area:
         return MISSING_AREA
     return None
+
+
+def is_place_word(word: str, places: Places) -> bool:
+    """Tell whether a word is a street or area word ("av", "calle", "sm")."""
+    normalized = normalize(word).strip(",.;:")
+    return normalized in places.street_words or normalized in places.area_words
+
+
+def first_complete_run(
+    text: str, words: List[Match[str]], places: Places
+) -> Optional[Tuple[int, int]]:
+    """Return the first and last word of the shortest run that is an address.
+
+    Runs end as early as possible and hold at most MAX_FOUND_ADDRESS_WORDS
+    words, because a longer one is likely a sentence, not an address.
+    """
+    for end in range(len(words)):
+        for start in range(end, max(end - MAX_FOUND_ADDRESS_WORDS, -1), -1):
+            span = text[words[start].start() : words[end].end()]
+            if check_address(span, places) is None:
+                return start, end
+    return None
+
+
+def find_address(text: str, places: Places) -> Optional[str]:
+    """Find a short, complete address inside a longer message, or None.
+
+    "hay un bache en la av kabah x la sm 63 😡" gives "av kabah x la sm 63":
+    the shortest run of words with a street and an area, widened to whole
+    names and numbers, and a landmark that follows it.
+    """
+    words = list(re.finditer(r"\S+", text))
+    run = first_complete_run(text, words, places)
+    if run is None:
+        return None
+    start, end = run
+
+    # Widen the run to whole names: "kabah" takes the "av" before it, and
+    # a trailing "sm" or "av" takes the number or name after it.
+    while start > 0 and is_place_word(words[start - 1].group(), places):
+        start -= 1
+    while end + 1 < len(words) and (
+        NUMBER_WORD.match(words[end + 1].group())
+        or is_place_word(words[end].group(), places)
+    ):
+        end += 1
+
+    address = text[words[start].start() : words[end].end()]
+    landmark = LANDMARK_CLAUSE.match(text, words[end].end())
+    if landmark:
+        address += landmark.group()
+    # Drop what trails the last word: punctuation, emojis.
+    return TRAILING_NON_WORD.sub("", address).strip()
 
 
 def split_landmark(text: str, places: Places) -> Tuple[str, Optional[str]]:

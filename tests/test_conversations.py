@@ -106,6 +106,20 @@ def test_pothole_report_then_status_in_same_chat(stack):
     assert folio in status
 
 
+def test_report_with_place_in_first_message(stack):
+    chat = Chat(stack)
+    summary = chat.say("hay un bache enorme en la av kabah x la sm 63 frente al oxxo")
+    assert "Tu reporte" in summary
+    assert "Dónde: av kabah x la sm 63" in summary
+    assert "Referencia: frente al oxxo" in summary
+    chat.say("1")
+
+    [case] = cases_of(stack, chat.sender)
+    assert case["category"] == "bache"
+    assert case["address"] == "av kabah x la sm 63"
+    assert case["reference"] == "frente al oxxo"
+
+
 def test_status_hidden_from_other_numbers(stack):
     owner = Chat(stack)
     owner.say("se fundio la lampara del poste de mi calle")

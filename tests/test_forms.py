@@ -41,6 +41,33 @@ async def test_first_message_fills_category_and_description():
     assert slots["requested_slot"] == "address"
 
 
+async def test_first_message_with_address_fills_it():
+    tracker = make_tracker(
+        text="oye hay un bache enorme en la av kabah x la sm 63 frente al oxxo 😡",
+        intent="report_issue",
+        entities=[{"entity": "category", "value": "bache"}],
+        active_loop="report_form",
+    )
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots["address"] == "av kabah x la sm 63"
+    assert slots["reference"] == "frente al oxxo"
+    assert slots["requested_slot"] == "confirmation"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "la calle esta toda oscura en la sm 63 desde el lunes",
+        "no pasa la basura en la region 94 desde hace 5 dias",
+    ],
+)
+async def test_first_message_partial_address_asks(text):
+    tracker = make_tracker(text=text, intent="report_issue", active_loop="report_form")
+    slots, _ = await run_action(REPORT, tracker)
+    assert slots.get("address") is None
+    assert slots["requested_slot"] in ("category", "address")
+
+
 async def test_short_first_message_asks_category():
     tracker = make_tracker(text="1", intent="report_issue", active_loop="report_form")
     slots, _ = await run_action(REPORT, tracker)

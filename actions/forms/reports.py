@@ -9,6 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.catalog import get_catalog
 from actions.forms.base import RequestFormValidation, latest_intent
+from actions.location import find_address
 from actions.text import numbered_list, parse_option
 
 
@@ -42,6 +43,12 @@ class ValidateReportForm(RequestFormValidation):
         category = category_from_message(tracker, self.request_type)
         if category and intent in (*self.trigger_intents, "nlu_fallback"):
             extracted["category"] = category
+        if intent in self.trigger_intents and "address" not in extracted:
+            # "hay un bache en la av kabah sm 63" already gives the place.
+            text = tracker.latest_message.get("text") or ""
+            address = find_address(text, get_catalog().places)
+            if address:
+                extracted["address"] = address
         return extracted
 
     def validate_category(
