@@ -226,10 +226,19 @@ async def test_landmark_keeps_earlier_reference():
     assert "reference" not in slots
 
 
-@pytest.mark.parametrize("answer", ["si", "Sí", "ok"])
-async def test_yes_is_no_reference(answer):
+@pytest.mark.parametrize(
+    "answer, intent",
+    [
+        ("si", "affirm"),
+        ("Sí", "affirm"),
+        ("ok", "affirm"),
+        ("ok gracias", "thank"),
+        ("3", "nlu_fallback"),
+    ],
+)
+async def test_yes_is_no_reference(answer, intent):
     slots = {"category": "bache", "address": "av kabah sm 63"}
-    tracker = asked("reference", answer, slots=slots)
+    tracker = asked("reference", answer, intent=intent, slots=slots)
     slots, replies = await run_action(REPORT, tracker)
     assert slots["reference"] is None
     assert replies == ["utter_invalid_reference"]
@@ -312,6 +321,98 @@ async def test_send_words_confirm_despite_cancel_intent(text):
     tracker = asked("confirmation", text, intent="cancel", slots=full)
     slots, _ = await run_action(REPORT, tracker)
     assert slots["confirmation"] == "send"
+
+
+async def test_landmark_read_as_affirm_is_kept():
+    slots = {"category": "bache", "address": "av kabah sm 63"}
+    tracker = asked("reference", "enfrente del oxxo", intent="affirm", slots=slots)
+    slots_set, _ = await run_action(REPORT, tracker)
+    assert slots_set["reference"] == "enfrente del oxxo"
+
+
+@pytest.mark.parametrize("answer", ["nel", "No.", "no hay", "ninguna"])
+async def test_no_landmark_answers(answer):
+    slots = {"category": "bache", "address": "av kabah sm 63"}
+    tracker = asked("reference", answer, intent="deny", slots=slots)
+    slots_set, _ = await run_action(REPORT, tracker)
+    assert slots_set["reference"] == "Sin referencia"
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("enfrente de la primaria", "report_violence"),
+        ("afuera de mi casa", "report_violence"),
+        ("cerca de la escuela", "out_of_scope"),
+        ("hospital general", "out_of_scope"),
+    ],
+)
+async def test_landmark_answer_is_not_interruption(text, intent):
+    slots = {"category": "bache", "address": "calle 20 region 95"}
+    tracker = asked("reference", text, intent=intent, slots=slots)
+    slots_set, _ = await run_action(REPORT, tracker)
+    assert slots_set["reference"] == text
+
+
+async def test_vague_place_gets_address_question():
+    tracker = asked("address", "por el hospital general", intent="out_of_scope")
+    _, replies = await run_action(REPORT, tracker)
+    assert replies == ["utter_invalid_address"]
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("ayuda porfa", "help"),
+        ("cancelar", "cancel"),
+        ("a que hora abren?", "out_of_scope"),
+    ],
+)
+async def test_reference_interruptions_still_work(text, intent):
+    slots = {"category": "bache", "address": "calle 20 region 95"}
+    tracker = asked("reference", text, intent=intent, slots=slots)
+    slots_set, replies = await run_action(REPORT, tracker)
+    assert "reference" not in slots_set
+    assert replies == []
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("por este whatsapp", "help"),
+        ("a este numero", "help"),
+        ("por aqui", "help"),
+    ],
+)
+async def test_safe_contact_answer_is_not_interruption(text, intent):
+    tracker = make_tracker(
+        text=text,
+        intent=intent,
+        slots={
+            "requested_slot": "safe_contact",
+            "in_danger": False,
+            "description": "mi pareja me amenaza",
+            "address": "sm 70",
+        },
+        active_loop="violence_form",
+    )
+    slots, _ = await run_action(ValidateViolenceForm(), tracker)
+    assert slots["safe_contact"] == text
+
+
+async def test_violence_area_answer_is_not_interruption():
+    tracker = make_tracker(
+        text="sm 70",
+        intent="out_of_scope",
+        slots={
+            "requested_slot": "address",
+            "in_danger": False,
+            "description": "me pega",
+        },
+        active_loop="violence_form",
+    )
+    slots, _ = await run_action(ValidateViolenceForm(), tracker)
+    assert slots["address"] == "sm 70"
 
 
 async def test_complete_address_is_never_an_interruption():

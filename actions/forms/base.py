@@ -63,9 +63,18 @@ EMERGENCY_WARNING_CONFIDENCE = 0.8
 # whatever the model reads in it.
 PLACE_REFERENCE = re.compile(
     r"^\W*(frente|enfrente|junto|atras|detras|cerca|por|a un lado|al lado|"
-    r"esquina|entre|sobre|en la|en el)\b",
+    r"esquina|entre|sobre|en la|en el|afuera|fuera|adentro|dentro|a la vuelta)\b",
     re.IGNORECASE,
 )
+# Questions answered with a place or a way to make contact, answers the
+# model classifies poorly ("enfrente de la primaria", "por aqui").
+PLACE_OR_CONTACT_SLOTS = ("address", "reference", "safe_contact")
+CONTACT_WORDS = re.compile(
+    r"\b(whats|whatsapp|wsp|numero|telefono|cel|celular|aqui|mensaje|llamada|"
+    r"llamen|marquen|correo)\b|\d{7,}"
+)
+# The result of check_address for a text with no street and no area at all.
+NO_PLACE_WORDS = f"{MISSING_STREET} y {MISSING_AREA}"
 # Words that really ask to stop; anything else the model calls "cancel" is
 # read as an answer.
 CANCEL_WORDS = re.compile(
@@ -178,6 +187,23 @@ def yes_or_no(text: Optional[Text], tracker: Tracker) -> Optional[bool]:
     if confidence >= INTERRUPTION_CONFIDENCE and intent in ("affirm", "deny"):
         return intent == "affirm"
     return None
+
+
+def reads_as_place_or_contact(text: Text, intent: Optional[Text]) -> bool:
+    """Tell whether an answer to a place or contact question is just that.
+
+    No intent covers "enfrente de la primaria", "sm 70" or "por este
+    whatsapp", so the model may classify them as violence, off-topic or help. A short
+    off-topic text without "?" ("hospital general") counts as the answer too.
+    """
+    if intent in ("cancel", "human_handoff"):
+        return False
+    normalized = normalize(text)
+    if PLACE_REFERENCE.match(normalized) or CONTACT_WORDS.search(normalized):
+        return True
+    if check_address(text, get_catalog().places) != NO_PLACE_WORDS:
+        return True
+    return "?" not in text and intent == "out_of_scope"
 
 
 def completes_address(draft: Text, text: Text, places: Places) -> bool:
@@ -330,6 +356,10 @@ class RequestFormValidation(FormValidationAction):
             return False
         if requested_slot == "address" and not check_address(
             text, get_catalog().places
+        ):
+            return False
+        if requested_slot in PLACE_OR_CONTACT_SLOTS and reads_as_place_or_contact(
+            text, intent
         ):
             return False
         threshold = INTERRUPTION_CONFIDENCE
@@ -537,10 +567,18 @@ class RequestFormValidation(FormValidationAction):
         domain: DomainDict,
     ) -> Dict[Text, Any]:
         text = str(slot_value or "").strip()
-        if normalize(text) in NO_REFERENCE_WORDS:
+        answer = normalize(text).strip(".,")
+        if answer in NO_REFERENCE_WORDS or answer in NO_WORDS:
             return self.valid({"reference": "Sin referencia"})
-        if normalize(text) in YES_WORDS:
-            # "Sí" means there is a landmark but does not name it.
+        intent, _ = latest_intent(tracker)
+        if PLACE_REFERENCE.match(answer):
+            return self.valid({"reference": text})
+        if (
+            answer in YES_WORDS
+            or intent in ("affirm", "thank")
+            or BARE_NUMBER.match(text)
+        ):
+            # "Sí", "ok gracias" or "3" name no landmark.
             return self.invalid(
                 "reference", dispatcher, tracker, "utter_invalid_reference"
             )
