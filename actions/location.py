@@ -14,6 +14,7 @@ LOCATION_PREFIX = "geo:"
 
 MISSING_STREET = "la calle o avenida"
 MISSING_AREA = "la colonia, SM o región"
+MISSING_STREET_AND_AREA = f"{MISSING_STREET} y {MISSING_AREA}"
 
 # Words that open a landmark written after an address: "av kabah sm 63
 # frente al oxxo", "calle 10 region 94, atrás del mercado".
@@ -104,7 +105,7 @@ def check_address(text: str, places: Places) -> Optional[str]:
         for word in (*places.area_words, *places.neighborhoods)
     )
     if not has_street and not has_area:
-        return f"{MISSING_STREET} y {MISSING_AREA}"
+        return MISSING_STREET_AND_AREA
     if not has_street:
         return MISSING_STREET
     if not has_area:
@@ -141,6 +142,9 @@ def find_address(text: str, places: Places) -> Optional[str]:
     the shortest run of words with a street and an area, widened to whole
     names and numbers, and a landmark that follows it.
     """
+    if check_address(text, places) is not None:
+        # No run of words can hold a street and an area the whole text lacks.
+        return None
     words = list(re.finditer(r"\S+", text))
     run = first_complete_run(text, words, places)
     if run is None:

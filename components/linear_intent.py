@@ -142,12 +142,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         )
 
     def _fit(
-        self, texts: Sequence[Text], labels: Sequence[Text]
+        self, texts: Sequence[Text], label_ids: np.ndarray
     ) -> Tuple[List[TfidfVectorizer], LinearSVC]:
         vectorizers = self._new_vectorizers()
         for vectorizer in vectorizers:
             vectorizer.fit(texts)
-        svm = self._new_svm().fit(self._features(vectorizers, texts), labels)
+        svm = self._new_svm().fit(self._features(vectorizers, texts), label_ids)
         return vectorizers, svm
 
     def _held_out_scores(

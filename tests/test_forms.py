@@ -28,6 +28,12 @@ def asked(slot: str, text: str, intent: str = "nlu_fallback", **kwargs):
     )
 
 
+def at_reference(text: str, intent: str = "nlu_fallback"):
+    """Tracker for an answer to the report form's landmark question."""
+    slots = {"category": "bache", "address": "calle 20 region 95"}
+    return asked("reference", text, intent=intent, slots=slots)
+
+
 async def test_first_message_fills_category_and_description():
     tracker = make_tracker(
         text="hay un hoyote enorme en la av kabah frente al oxxo",
@@ -237,9 +243,7 @@ async def test_landmark_keeps_earlier_reference():
     ],
 )
 async def test_yes_is_no_reference(answer, intent):
-    slots = {"category": "bache", "address": "av kabah sm 63"}
-    tracker = asked("reference", answer, intent=intent, slots=slots)
-    slots, replies = await run_action(REPORT, tracker)
+    slots, replies = await run_action(REPORT, at_reference(answer, intent))
     assert slots["reference"] is None
     assert replies == ["utter_invalid_reference"]
 
@@ -324,17 +328,14 @@ async def test_send_words_confirm_despite_cancel_intent(text):
 
 
 async def test_landmark_read_as_affirm_is_kept():
-    slots = {"category": "bache", "address": "av kabah sm 63"}
-    tracker = asked("reference", "enfrente del oxxo", intent="affirm", slots=slots)
+    tracker = at_reference("enfrente del oxxo", intent="affirm")
     slots_set, _ = await run_action(REPORT, tracker)
     assert slots_set["reference"] == "enfrente del oxxo"
 
 
 @pytest.mark.parametrize("answer", ["nel", "No.", "no hay", "ninguna"])
 async def test_no_landmark_answers(answer):
-    slots = {"category": "bache", "address": "av kabah sm 63"}
-    tracker = asked("reference", answer, intent="deny", slots=slots)
-    slots_set, _ = await run_action(REPORT, tracker)
+    slots_set, _ = await run_action(REPORT, at_reference(answer, intent="deny"))
     assert slots_set["reference"] == "Sin referencia"
 
 
@@ -348,9 +349,7 @@ async def test_no_landmark_answers(answer):
     ],
 )
 async def test_landmark_answer_is_not_interruption(text, intent):
-    slots = {"category": "bache", "address": "calle 20 region 95"}
-    tracker = asked("reference", text, intent=intent, slots=slots)
-    slots_set, _ = await run_action(REPORT, tracker)
+    slots_set, _ = await run_action(REPORT, at_reference(text, intent))
     assert slots_set["reference"] == text
 
 
@@ -369,9 +368,7 @@ async def test_vague_place_gets_address_question():
     ],
 )
 async def test_reference_interruptions_still_work(text, intent):
-    slots = {"category": "bache", "address": "calle 20 region 95"}
-    tracker = asked("reference", text, intent=intent, slots=slots)
-    slots_set, replies = await run_action(REPORT, tracker)
+    slots_set, replies = await run_action(REPORT, at_reference(text, intent))
     assert "reference" not in slots_set
     assert replies == []
 

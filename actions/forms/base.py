@@ -32,6 +32,7 @@ from actions.location import (
     LOCATION_PREFIX,
     MISSING_AREA,
     MISSING_STREET,
+    MISSING_STREET_AND_AREA,
     check_address,
     decode_shared_location,
     encode_shared_location,
@@ -73,8 +74,6 @@ CONTACT_WORDS = re.compile(
     r"\b(whats|whatsapp|wsp|numero|telefono|cel|celular|aqui|mensaje|llamada|"
     r"llamen|marquen|correo)\b|\d{7,}"
 )
-# The result of check_address for a text with no street and no area at all.
-NO_PLACE_WORDS = f"{MISSING_STREET} y {MISSING_AREA}"
 # Words that really ask to stop; anything else the model calls "cancel" is
 # read as an answer.
 CANCEL_WORDS = re.compile(
@@ -193,15 +192,16 @@ def reads_as_place_or_contact(text: Text, intent: Optional[Text]) -> bool:
     """Tell whether an answer to a place or contact question is just that.
 
     No intent covers "enfrente de la primaria", "sm 70" or "por este
-    whatsapp", so the model may classify them as violence, off-topic or help. A short
-    off-topic text without "?" ("hospital general") counts as the answer too.
+    whatsapp", so the model may classify them as violence, off-topic or help.
+    A short off-topic text without "?" ("hospital general") is taken as the
+    reply to the question too.
     """
     if intent in ("cancel", "human_handoff"):
         return False
     normalized = normalize(text)
     if PLACE_REFERENCE.match(normalized) or CONTACT_WORDS.search(normalized):
         return True
-    if check_address(text, get_catalog().places) != NO_PLACE_WORDS:
+    if check_address(text, get_catalog().places) != MISSING_STREET_AND_AREA:
         return True
     return "?" not in text and intent == "out_of_scope"
 
@@ -570,9 +570,9 @@ class RequestFormValidation(FormValidationAction):
         answer = normalize(text).strip(".,")
         if answer in NO_REFERENCE_WORDS or answer in NO_WORDS:
             return self.valid({"reference": "Sin referencia"})
-        intent, _ = latest_intent(tracker)
         if PLACE_REFERENCE.match(answer):
             return self.valid({"reference": text})
+        intent, _ = latest_intent(tracker)
         if (
             answer in YES_WORDS
             or intent in ("affirm", "thank")
